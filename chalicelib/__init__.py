@@ -1,0 +1,1 @@
+"""Seoro e-Eum backend: everything the Chalice app imports lives here."""
