@@ -1,0 +1,175 @@
+"""Seoro e-Eum API: routes and event functions only. Each parses, calls one handler, and returns.
+
+Heavy modules (boto3, PynamoDB, PyJWT, Powertools) load on first use, not at import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice
+
+from chalicelib.schemas import (
+    ChargeIn,
+    ChargeOut,
+    ClockIn,
+    ClockOut,
+    HealthOut,
+    MerchantIn,
+    MerchantList,
+    MerchantOut,
+    MerchantRegisteredOut,
+    MerchantsQuery,
+    OpenWalletIn,
+    PaymentIn,
+    PaymentList,
+    PaymentOut,
+    PaymentsQuery,
+    PolicyIn,
+    PolicyOut,
+    RefundIn,
+    WalletOut,
+)
+from chalicelib.web import SIGNED_IN, Api, Call
+
+app = Chalice(app_name="seoro", configure_logs=False)
+api = Api(app)
+
+RESIDENTS = "residents"
+MERCHANTS = "merchants"
+STAFF = "staff"
+
+
+# ---- system ----------------------------------------------------------------------------------
+
+
+@api.route("/health", "GET", role=None, summary="Liveness", response=HealthOut)
+def health(call: Call) -> Any:
+    from chalicelib.handlers import system
+
+    return system.health()
+
+
+@api.route("/openapi.json", "GET", role=None, summary="This API as an OpenAPI 3 document")
+def openapi_document(call: Call) -> Any:
+    from chalicelib.handlers import system
+
+    return system.openapi(api.specs)
+
+
+@api.route("/_local/clock", "PUT", role=STAFF, summary="Move the local clock (stage local only)",
+           body=ClockIn, response=ClockOut, local_only=True)
+def set_local_clock(call: Call) -> Any:
+    from chalicelib.handlers import system
+
+    return system.set_clock(call.body)
+
+
+@api.route("/_local/clock", "DELETE", role=STAFF, summary="Back to real time (stage local only)",
+           response=ClockOut, local_only=True)
+def reset_local_clock(call: Call) -> Any:
+    from chalicelib.handlers import system
+
+    return system.reset_clock()
+
+
+# ---- resident: wallet and payments -----------------------------------------------------------
+
+
+@api.route("/wallet", "POST", role=RESIDENTS, summary="Open the wallet", body=OpenWalletIn,
+           response=WalletOut, status=201)
+def open_wallet(call: Call) -> Any:
+    from chalicelib.handlers import wallet
+
+    return wallet.open_wallet(call.user, call.body)
+
+
+@api.route("/wallet", "GET", role=RESIDENTS, summary="Balances and this month's cashback", response=WalletOut)
+def get_wallet(call: Call) -> Any:
+    from chalicelib.handlers import wallet
+
+    return wallet.get_wallet(call.user)
+
+
+@api.route("/wallet/charges", "POST", role=RESIDENTS, summary="Top up from the bank", body=ChargeIn,
+           response=ChargeOut, status=201, idempotent=True)
+def charge_wallet(call: Call) -> Any:
+    from chalicelib.handlers import wallet
+
+    return wallet.charge(call.user, call.body, call.idempotency_key or "")
+
+
+@api.route("/payments", "POST", role=RESIDENTS, summary="Pay a merchant", body=PaymentIn,
+           response=PaymentOut, status=201, idempotent=True)
+def create_payment(call: Call) -> Any:
+    from chalicelib.handlers import payments
+
+    return payments.create_payment(call.user, call.body, call.idempotency_key or "")
+
+
+@api.route("/payments", "GET", role=RESIDENTS, summary="My payments", query=PaymentsQuery,
+           response=PaymentList)
+def list_payments(call: Call) -> Any:
+    from chalicelib.handlers import payments
+
+    return payments.list_payments(call.user, call.query)
+
+
+@api.route("/payments/{payment_id}", "GET", role=RESIDENTS, summary="One of my payments", response=PaymentOut)
+def get_payment(call: Call) -> Any:
+    from chalicelib.handlers import payments
+
+    return payments.get_payment(call.user, call.params["payment_id"])
+
+
+# ---- merchants -------------------------------------------------------------------------------
+
+
+@api.route("/merchants", "GET", role=SIGNED_IN, summary="Find merchants", query=MerchantsQuery,
+           response=MerchantList)
+def list_merchants(call: Call) -> Any:
+    from chalicelib.handlers import merchants
+
+    return merchants.list_merchants(call.query)
+
+
+@api.route("/merchants/{merchant_id}", "GET", role=SIGNED_IN, summary="One merchant", response=MerchantOut)
+def get_merchant(call: Call) -> Any:
+    from chalicelib.handlers import merchants
+
+    return merchants.get_merchant(call.params["merchant_id"])
+
+
+@api.route("/merchant/payments/{payment_id}/refunds", "POST", role=MERCHANTS,
+           summary="Refund one of my payments", body=RefundIn, response=PaymentOut, idempotent=True)
+def refund_payment(call: Call) -> Any:
+    from chalicelib.handlers import payments
+
+    return payments.refund(call.user, call.params["payment_id"], call.body, call.idempotency_key or "")
+
+
+# ---- staff -----------------------------------------------------------------------------------
+
+
+@api.route("/staff/merchants", "POST", role=STAFF, summary="Register a merchant", body=MerchantIn,
+           response=MerchantRegisteredOut, status=201)
+def register_merchant(call: Call) -> Any:
+    from chalicelib.handlers import merchants
+
+    return merchants.register(call.body)
+
+
+@api.route("/policies/current", "GET", role=SIGNED_IN, summary="The cashback policy in force",
+           response=PolicyOut)
+def current_policy(call: Call) -> Any:
+    from chalicelib.handlers import policies
+
+    return policies.current()
+
+
+@api.route("/staff/policies/{month}", "PUT", role=STAFF, summary="Publish a policy for a future month",
+           body=PolicyIn, response=PolicyOut)
+def publish_policy(call: Call) -> Any:
+    from chalicelib.handlers import policies
+
+    return policies.publish(call.params["month"], call.body)

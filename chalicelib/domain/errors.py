@@ -1,0 +1,65 @@
+"""Domain errors. Each carries the contract's error code; the HTTP edge maps codes to statuses in one place."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A business refusal the caller can understand and act on."""
+
+    code = "CONFLICT"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ValidationFailed(DomainError):
+    code = "VALIDATION_ERROR"
+
+
+class Unauthorized(DomainError):
+    code = "UNAUTHORIZED"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+
+
+class NotFound(DomainError):
+    code = "NOT_FOUND"
+
+
+class Conflict(DomainError):
+    code = "CONFLICT"
+
+
+class InsufficientFunds(DomainError):
+    code = "INSUFFICIENT_FUNDS"
+
+
+class LimitExceeded(DomainError):
+    code = "LIMIT_EXCEEDED"
+
+
+class OutOfStock(DomainError):
+    code = "OUT_OF_STOCK"
+
+
+class InvalidState(DomainError):
+    code = "INVALID_STATE"
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class Contention(DomainError):
+    """Raised by storage when a conditional write lost a race; the service retries it, never the caller."""
+
+    code = "CONFLICT"
+
+
+class StorageUnavailable(DomainError):
+    """The store refused or failed in a way no retry inside this request can fix."""
+
+    code = "SERVICE_UNAVAILABLE"

@@ -1,0 +1,211 @@
+"""Payments and refunds: discount, drawing from the two balances, eligible spend and exact accruals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from chalicelib.domain.errors import InvalidState, ValidationFailed
+from chalicelib.domain.policy import BP_SCALE, CHANNEL_STORE, Policy
+from chalicelib.domain.wallet import ResidentMonth, Wallet, require_funds
+
+STATUS_APPROVED = "approved"
+STATUS_PARTIALLY_REFUNDED = "partially_refunded"
+STATUS_REFUNDED = "refunded"
+
+
+def discount_for(list_amount: int, rate_percent: int) -> int:
+    """A Benefit Plus merchant's instant discount: floor(list × rate)."""
+    return list_amount * rate_percent * 100 // BP_SCALE
+
+
+@dataclass(frozen=True)
+class Draw:
+    """Where the paid amount comes from: cashback first when the resident asks, the rest from charged."""
+
+    from_cashback: int
+    from_charged: int
+
+
+def draw(paid: int, use_cashback: bool, wallet: Wallet) -> Draw:
+    """`paid` is drawn from cashback first (if asked), the rest from charged; funds are checked after."""
+    from_cashback = min(paid, wallet.cashback_balance) if use_cashback else 0
+    return Draw(from_cashback=from_cashback, from_charged=paid - from_cashback)
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    """What is being paid: the list amount (rung up or server-priced) and the merchant's discount on it."""
+
+    payment_id: str
+    user_id: str
+    merchant_id: str
+    list_amount: int
+    discount: int
+    benefit_plus: bool
+    use_cashback: bool
+    created_at: str
+    channel: str = CHANNEL_STORE
+    order_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A payment record. `cashback` is this payment's net accrual per program (refunds included)."""
+
+    payment_id: str
+    user_id: str
+    merchant_id: str
+    month: str
+    channel: str
+    list_amount: int
+    discount: int
+    paid: int
+    from_cashback: int
+    from_charged: int
+    programs: tuple[str, ...]
+    cashback: dict[str, int] = field(default_factory=dict)
+    refunded: int = 0
+    refunded_charged: int = 0
+    refunded_cashback: int = 0
+    status: str = STATUS_APPROVED
+    created_at: str = ""
+    order_id: str | None = None
+    version: int = 0
+
+    @property
+    def refundable(self) -> int:
+        return self.paid - self.refunded
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    payment: Payment
+    wallet: Wallet
+    month: ResidentMonth
+
+
+def _move_counters(
+    month: ResidentMonth, policy: Policy, programs: tuple[str, ...], delta: int
+) -> tuple[ResidentMonth, dict[str, int]]:
+    """Move each covering program's counter by `delta` and return the accrual F(c′) − F(c) per program."""
+    spend = dict(month.spend)
+    accrued = dict(month.accrued)
+    accruals: dict[str, int] = {}
+    for program_id in programs:
+        program = policy.program(program_id)
+        if program is None:
+            continue
+        before = spend.get(program_id, 0)
+        after = before + delta
+        accruals[program_id] = program.accrual(before, after)
+        spend[program_id] = after
+        accrued[program_id] = accrued.get(program_id, 0) + accruals[program_id]
+    moved = replace(
+        month,
+        eligible_spend=month.eligible_spend + delta,
+        spend=spend,
+        accrued=accrued,
+        version=month.version + 1,
+    )
+    return moved, accruals
+
+
+def apply_payment(wallet: Wallet, month: ResidentMonth, policy: Policy, req: PaymentRequest) -> PaymentOutcome:
+    """Everything a payment changes, computed at once so it can be written in one transaction.
+
+    Only the part drawn from `charged_balance` is eligible spend; it moves the counter of every program
+    that covers the merchant and channel, and each accrues exactly F(c′) − F(c).
+    """
+    if month.settled:
+        raise InvalidState(f"month {month.month} is already settled")
+    if not 0 <= req.discount <= req.list_amount:
+        raise ValidationFailed("discount must lie between 0 and the list amount")
+    paid = req.list_amount - req.discount
+    source = draw(paid, req.use_cashback, wallet)
+    require_funds(wallet, source.from_charged, source.from_cashback)
+    programs = tuple(p.program_id for p in policy.programs if p.covers(req.benefit_plus, req.channel))
+    new_month, accruals = _move_counters(month, policy, programs, source.from_charged)
+    payment = Payment(
+        payment_id=req.payment_id,
+        user_id=req.user_id,
+        merchant_id=req.merchant_id,
+        month=month.month,
+        channel=req.channel,
+        list_amount=req.list_amount,
+        discount=req.discount,
+        paid=paid,
+        from_cashback=source.from_cashback,
+        from_charged=source.from_charged,
+        programs=programs,
+        cashback={p: accruals.get(p, 0) for p in policy.program_ids},
+        created_at=req.created_at,
+        order_id=req.order_id,
+        version=1,
+    )
+    new_wallet = replace(
+        wallet,
+        charged_balance=wallet.charged_balance - source.from_charged,
+        cashback_balance=wallet.cashback_balance - source.from_cashback,
+        version=wallet.version + 1,
+    )
+    return PaymentOutcome(payment=payment, wallet=new_wallet, month=new_month)
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    """A refund: the money back to each source, and the accrual reversal per program."""
+
+    payment: Payment
+    wallet: Wallet
+    month: ResidentMonth
+    amount: int
+    to_charged: int
+    to_cashback: int
+    accruals: dict[str, int]
+
+
+def apply_refund(
+    payment: Payment, wallet: Wallet, month: ResidentMonth, policy: Policy, amount: int | None
+) -> RefundOutcome:
+    """Refund `amount` won paid (default: all that is left), charged part first.
+
+    The payment's own month's counters go down by the charged part and the accruals reverse by the
+    same F rule. When that month is already settled the reversal cannot touch pending cashback any
+    more: it becomes a negative adjustment on the wallet that the next settlement applies.
+    """
+    left = payment.refundable
+    if left <= 0:
+        raise InvalidState("nothing is left to refund on this payment")
+    amount = left if amount is None else amount
+    if amount <= 0 or amount > left:
+        raise ValidationFailed(f"refund amount must be between 1 and {left} won")
+    to_charged = min(amount, payment.from_charged - payment.refunded_charged)
+    to_cashback = amount - to_charged
+    new_month, accruals = _move_counters(month, policy, payment.programs, -to_charged)
+    reversal = sum(accruals.values())
+    refunded = payment.refunded + amount
+    new_payment = replace(
+        payment,
+        refunded=refunded,
+        refunded_charged=payment.refunded_charged + to_charged,
+        refunded_cashback=payment.refunded_cashback + to_cashback,
+        cashback={p: payment.cashback.get(p, 0) + accruals.get(p, 0) for p in payment.cashback},
+        status=STATUS_REFUNDED if refunded == payment.paid else STATUS_PARTIALLY_REFUNDED,
+        version=payment.version + 1,
+    )
+    new_wallet = replace(
+        wallet,
+        charged_balance=wallet.charged_balance + to_charged,
+        cashback_balance=wallet.cashback_balance + to_cashback,
+        adjustment_due=wallet.adjustment_due + (reversal if month.settled else 0),
+        version=wallet.version + 1,
+    )
+    return RefundOutcome(
+        payment=new_payment,
+        wallet=new_wallet,
+        month=new_month,
+        amount=amount,
+        to_charged=to_charged,
+        to_cashback=to_cashback,
+        accruals=accruals,
+    )

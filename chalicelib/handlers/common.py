@@ -1,0 +1,57 @@
+"""What every handler shares: the clock, ids, the policy in force, and the retry loop for lost races."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from chalicelib import composition
+from chalicelib.domain.errors import Conflict, Contention, InvalidState
+from chalicelib.domain.policy import Policy, policy_for
+from chalicelib.storage.dynamo import IdempotencyRace
+
+T = TypeVar("T")
+
+
+def now() -> datetime:
+    return composition.container().clock.now()
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex}"
+
+
+def policy_in_force(month: str) -> Policy:
+    """The policy of `month`; a month before any policy has no cashback rules and takes no payments."""
+    policy = policy_for(month, composition.container().policies.all())
+    if policy is None:
+        raise InvalidState(f"no cashback policy is in force in {month}")
+    return policy
+
+
+def to_json(body: Any) -> str:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def retrying(attempt: Callable[[], T]) -> T:
+    """Run a read-compute-write attempt until it commits.
+
+    A lost optimistic race (`Contention`) or a concurrent request with the same Idempotency-Key is
+    retried here with jittered backoff, so a caller is refused only for a business reason. Only if the
+    records stay contended past the deadline does the caller get 409 CONFLICT.
+    """
+    deadline = time.monotonic() + composition.container().settings.contention_deadline_seconds
+    delay = 0.005
+    while True:
+        try:
+            return attempt()
+        except (Contention, IdempotencyRace):
+            if time.monotonic() > deadline:
+                raise Conflict("the wallet is too busy right now; retry with the same Idempotency-Key") from None
+            time.sleep(random.uniform(0, delay))
+            delay = min(delay * 2, 0.2)

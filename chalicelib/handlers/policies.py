@@ -1,0 +1,45 @@
+"""Cashback policy as data: read the one in force, publish one for a future month."""
+
+from __future__ import annotations
+
+from chalicelib import composition
+from chalicelib.domain.errors import ValidationFailed
+from chalicelib.domain.months import is_month, kst_iso, month_of
+from chalicelib.domain.policy import Policy, Program, Tier, validate_policy
+from chalicelib.handlers.common import now, policy_in_force
+from chalicelib.handlers.presenters import policy_out
+from chalicelib.schemas import PolicyIn, PolicyOut
+
+
+def current() -> PolicyOut:
+    return policy_out(policy_in_force(month_of(now())))
+
+
+def publish(month: str, body: PolicyIn) -> PolicyOut:
+    """Only future months may be set, so no payment already made ever changes its rules."""
+    if not is_month(month):
+        raise ValidationFailed("month must be YYYY-MM")
+    at = now()
+    if month <= month_of(at):
+        raise ValidationFailed(f"only months after {month_of(at)} may be set")
+    policy = Policy(
+        effective_month=month,
+        programs=tuple(
+            Program(
+                program_id=p.program_id,
+                funder=p.funder,
+                applies_to=p.applies_to,
+                tiers=tuple(Tier(up_to=t.up_to, rate_bp=t.rate_bp) for t in p.tiers),
+            )
+            for p in body.programs
+        ),
+        monthly_charge_limit=body.monthly_charge_limit,
+        balance_limit=body.balance_limit,
+    )
+    problems = validate_policy(policy)
+    if problems:
+        raise ValidationFailed("; ".join(problems))
+    c = composition.container()
+    c.store.put_policy(policy, kst_iso(at))
+    c.policies.invalidate()
+    return policy_out(policy)

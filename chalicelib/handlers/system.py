@@ -1,0 +1,43 @@
+"""Health, the OpenAPI document and the local stage's movable clock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib import composition
+from chalicelib.clock import FileClock
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.months import kst_iso
+from chalicelib.schemas import ClockIn, ClockOut, HealthOut
+from chalicelib.web import RouteSpec
+
+
+def health() -> HealthOut:
+    return HealthOut(status="ok", stage=composition.container().settings.stage)
+
+
+def openapi(specs: list[RouteSpec]) -> dict[str, Any]:
+    from chalicelib.openapi import build
+
+    return build(specs, include_local=composition.container().settings.is_local)
+
+
+def _local_clock() -> FileClock:
+    c = composition.container()
+    clock = c.clock
+    if not c.settings.is_local or not isinstance(clock, FileClock):
+        raise NotFound("no such route")
+    return clock
+
+
+def set_clock(body: ClockIn) -> ClockOut:
+    """Move every local process's clock; the local runner re-bases its schedules from the new time."""
+    clock = _local_clock()
+    clock.set(body.now)
+    return ClockOut(now=kst_iso(clock.now()), moved=True)
+
+
+def reset_clock() -> ClockOut:
+    clock = _local_clock()
+    clock.reset()
+    return ClockOut(now=kst_iso(clock.now()), moved=False)

@@ -1,0 +1,244 @@
+"""Request and response models of the HTTP contract (API.md).
+
+The same models validate requests (strict JSON types: `"1000"` or `true` is not an amount), shape
+responses and generate the OpenAPI document, so the three cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_WON = 100_000_000
+"""No single amount in this system may exceed 100 million won; larger numbers are input errors."""
+
+Won = Annotated[int, Field(ge=0, le=MAX_WON)]
+PositiveWon = Annotated[int, Field(gt=0, le=MAX_WON)]
+Text40 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+
+
+class Strict(BaseModel):
+    """Request bodies: strict types, no unknown fields."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class Out(BaseModel):
+    """Response bodies."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- errors, health ------------------------------------------------------------------------------
+
+
+class ErrorDetail(Out):
+    code: str
+    message: str
+
+
+class ErrorOut(Out):
+    error: ErrorDetail
+
+
+class HealthOut(Out):
+    status: Literal["ok"]
+    stage: str
+
+
+# ---- wallet ----------------------------------------------------------------------------------
+
+
+class OpenWalletIn(Strict):
+    dong: Text40
+    agree_terms: bool
+
+
+class ChargeIn(Strict):
+    amount: PositiveWon
+
+
+class MonthOut(Out):
+    month: str
+    eligible_spend: int
+    charged: int
+    pending_cashback: int
+    pending_by_program: dict[str, int]
+
+
+class LimitsOut(Out):
+    monthly_charge_limit: int
+    balance_limit: int
+
+
+class WalletOut(Out):
+    user_id: str
+    dong: str
+    charged_balance: int
+    cashback_balance: int
+    adjustment_due: int = Field(
+        description="Cashback still owed back from refunds of settled months (0 or negative)."
+    )
+    month: MonthOut
+    limits: LimitsOut
+
+
+class ChargeOut(Out):
+    charge_id: str
+    amount: int
+    charged_balance: int
+
+
+# ---- payments --------------------------------------------------------------------------------
+
+
+class PaymentIn(Strict):
+    merchant_id: Identifier
+    amount: PositiveWon
+    use_cashback: bool = True
+
+
+class RefundIn(Strict):
+    amount: PositiveWon | None = None
+
+
+class PaymentOut(Out):
+    payment_id: str
+    merchant_id: str
+    month: str
+    list_amount: int
+    discount: int
+    paid: int
+    from_cashback: int
+    from_charged: int
+    cashback: dict[str, int]
+    refunded: int
+    status: Literal["approved", "partially_refunded", "refunded"]
+    created_at: str
+
+
+class PaymentList(Out):
+    items: list[PaymentOut]
+    next: str | None
+
+
+class PageQuery(BaseModel):
+    """`?limit=` (1–100, default 20) and `?next=` (opaque)."""
+
+    model_config = ConfigDict(extra="ignore")
+    limit: Annotated[int, Field(ge=1, le=100)] = 20
+    next: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
+
+
+class PaymentsQuery(PageQuery):
+    month: Month | None = None
+
+
+# ---- merchants -------------------------------------------------------------------------------
+
+
+class DeliveryIn(Strict):
+    fee: Annotated[int, Field(ge=0, le=100_000)]
+    min_order: Annotated[int, Field(ge=0, le=1_000_000)]
+    dongs: Annotated[list[Text40], Field(min_length=1, max_length=22)]
+
+
+class MerchantIn(Strict):
+    name: Text100
+    business_number: Annotated[str, StringConstraints(min_length=10, max_length=12)]
+    dong: Text40
+    category: Text40
+    benefit_plus: bool
+    discount_rate: Literal[3, 5, 7] | None = None
+    delivery: DeliveryIn | None = None
+    malls: Annotated[list[Text40], Field(max_length=2)] = []
+    food_complex: bool = False
+
+
+class DeliveryOut(Out):
+    fee: int
+    min_order: int
+    dongs: list[str]
+
+
+class MerchantOut(Out):
+    merchant_id: str
+    name: str
+    dong: str
+    category: str
+    benefit_plus: bool
+    discount_rate: int
+    delivery: DeliveryOut | None
+    malls: list[str]
+    food_complex: bool
+
+
+class MerchantRegisteredOut(MerchantOut):
+    business_number: str
+
+
+class MerchantList(Out):
+    items: list[MerchantOut]
+    next: str | None
+
+
+class MerchantsQuery(PageQuery):
+    dong: Text40 | None = None
+    benefit_plus: bool | None = None
+    delivery: bool | None = None
+
+
+# ---- policies --------------------------------------------------------------------------------
+
+
+class TierIn(Strict):
+    up_to: Annotated[int, Field(gt=0, le=10 * MAX_WON)] | None
+    rate_bp: Annotated[int, Field(ge=0, le=10_000)]
+
+
+class ProgramIn(Strict):
+    program_id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+    funder: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+    applies_to: Literal["all", "benefit-plus"] = "all"
+    tiers: Annotated[list[TierIn], Field(min_length=1, max_length=20)]
+
+
+class PolicyIn(Strict):
+    programs: Annotated[list[ProgramIn], Field(min_length=1, max_length=20)]
+    monthly_charge_limit: PositiveWon
+    balance_limit: PositiveWon
+
+
+class TierOut(Out):
+    up_to: int | None
+    rate_bp: int
+
+
+class ProgramOut(Out):
+    program_id: str
+    funder: str
+    applies_to: str
+    tiers: list[TierOut]
+
+
+class PolicyOut(Out):
+    effective_month: str
+    programs: list[ProgramOut]
+    monthly_charge_limit: int
+    balance_limit: int
+
+
+# ---- local clock -----------------------------------------------------------------------------
+
+
+class ClockIn(Strict):
+    now: AwareDatetime
+
+
+class ClockOut(Out):
+    now: str
+    moved: bool

@@ -1,0 +1,583 @@
+"""The DynamoDB repository: reads return domain objects, writes go as one transaction per unit of work,
+and storage errors come back as domain errors (a lost race is `Contention`, which the service retries).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain.campaign import Campaign
+from chalicelib.domain.errors import Conflict, Contention, StorageUnavailable, ValidationFailed
+from chalicelib.domain.idempotency import StoredResponse
+from chalicelib.domain.ledger import Movement
+from chalicelib.domain.merchant import Delivery, Merchant
+from chalicelib.domain.payment import Payment
+from chalicelib.domain.policy import Policy, policy_from_dict, policy_to_dict
+from chalicelib.domain.wallet import ResidentMonth, Wallet
+from chalicelib.storage.models import Models, define_models
+
+WALLET_SK = "WALLET"
+PAYMENT_SK = "PAYMENT"
+MERCHANT_SK = "MERCHANT"
+IDEM_SK = "IDEM"
+MERCHANTS_GSI = "MERCHANTS"
+CAMPAIGNS_GSI = "CAMPAIGNS"
+
+
+class IdempotencyRace(Exception):
+    """Another request with the same key committed first: re-read and replay it."""
+
+
+def _user_pk(user_id: str) -> str:
+    return f"U#{user_id}"
+
+
+def _month_sk(month: str) -> str:
+    return f"M#{month}"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list and the opaque cursor of the next."""
+
+    items: list[Any]
+    next: str | None
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What one batched read found; absent items are None (a resident's month defaults to empty)."""
+
+    wallet: Wallet | None = None
+    month: ResidentMonth | None = None
+    merchant: Merchant | None = None
+    payment: Payment | None = None
+    idem: StoredResponse | None = None
+
+
+@dataclass
+class Writes:
+    """A unit of work written as one TransactWriteItems: all of it happens, or none of it.
+
+    Versioned items carry the version they were read at; the write is conditional on it (optimistic
+    concurrency), and on absence for new items (version 0 before the write).
+    """
+
+    wallets: list[tuple[Wallet, int]] = field(default_factory=list)
+    months: list[tuple[ResidentMonth, int]] = field(default_factory=list)
+    payments: list[tuple[Payment, int]] = field(default_factory=list)
+    movements: list[Movement] = field(default_factory=list)
+    idem: StoredResponse | None = None
+
+
+class DynamoStore:
+    """All persistence of the app on the single main table."""
+
+    def __init__(self, table_name: str, region: str, idempotency_ttl_seconds: int = 86_400) -> None:
+        self.m: Models = define_models(table_name, region)
+        self._region = region
+        self._idem_ttl = idempotency_ttl_seconds
+
+    # ---- conversions -------------------------------------------------------------------------
+
+    def _wallet(self, it: Any) -> Wallet:
+        return Wallet(
+            user_id=it.user_id,
+            dong=it.dong,
+            charged_balance=int(it.charged_balance),
+            cashback_balance=int(it.cashback_balance),
+            adjustment_due=int(it.adjustment_due or 0),
+            version=int(it.version),
+            created_at=it.created_at,
+        )
+
+    def _wallet_item(self, w: Wallet) -> Any:
+        return self.m.WalletItem(
+            _user_pk(w.user_id),
+            WALLET_SK,
+            user_id=w.user_id,
+            dong=w.dong,
+            charged_balance=w.charged_balance,
+            cashback_balance=w.cashback_balance,
+            adjustment_due=w.adjustment_due,
+            version=w.version,
+            created_at=w.created_at,
+            terms_agreed_at=w.created_at,
+        )
+
+    @staticmethod
+    def _int_map(raw: Any) -> dict[str, int]:
+        data = raw.as_dict() if hasattr(raw, "as_dict") else dict(raw or {})
+        return {str(k): int(v) for k, v in data.items()}
+
+    def _month(self, it: Any) -> ResidentMonth:
+        return ResidentMonth(
+            user_id=it.user_id,
+            month=it.month,
+            eligible_spend=int(it.eligible_spend),
+            charged=int(it.charged),
+            spend=self._int_map(it.spend),
+            accrued=self._int_map(it.accrued),
+            settled=bool(it.settled),
+            version=int(it.version),
+        )
+
+    def _month_item(self, r: ResidentMonth) -> Any:
+        return self.m.MonthItem(
+            _user_pk(r.user_id),
+            _month_sk(r.month),
+            user_id=r.user_id,
+            month=r.month,
+            eligible_spend=r.eligible_spend,
+            charged=r.charged,
+            spend=dict(r.spend),
+            accrued=dict(r.accrued),
+            settled=r.settled,
+            version=r.version,
+        )
+
+    def _payment(self, it: Any) -> Payment:
+        return Payment(
+            payment_id=it.payment_id,
+            user_id=it.user_id,
+            merchant_id=it.merchant_id,
+            month=it.month,
+            channel=it.channel,
+            list_amount=int(it.list_amount),
+            discount=int(it.discount),
+            paid=int(it.paid),
+            from_cashback=int(it.from_cashback),
+            from_charged=int(it.from_charged),
+            programs=tuple(it.programs or ()),
+            cashback=self._int_map(it.cashback),
+            refunded=int(it.refunded),
+            refunded_charged=int(it.refunded_charged),
+            refunded_cashback=int(it.refunded_cashback),
+            status=it.status,
+            created_at=it.created_at,
+            order_id=it.order_id,
+            version=int(it.version),
+        )
+
+    def _payment_item(self, p: Payment) -> Any:
+        sort = f"{p.month}#{p.created_at}#{p.payment_id}"
+        return self.m.PaymentItem(
+            f"P#{p.payment_id}",
+            PAYMENT_SK,
+            gsi1pk=_user_pk(p.user_id),
+            gsi1sk=sort,
+            gsi2pk=f"MER#{p.merchant_id}",
+            gsi2sk=sort,
+            payment_id=p.payment_id,
+            user_id=p.user_id,
+            merchant_id=p.merchant_id,
+            month=p.month,
+            channel=p.channel,
+            list_amount=p.list_amount,
+            discount=p.discount,
+            paid=p.paid,
+            from_cashback=p.from_cashback,
+            from_charged=p.from_charged,
+            programs=list(p.programs),
+            cashback=dict(p.cashback),
+            refunded=p.refunded,
+            refunded_charged=p.refunded_charged,
+            refunded_cashback=p.refunded_cashback,
+            status=p.status,
+            created_at=p.created_at,
+            order_id=p.order_id,
+            version=p.version,
+        )
+
+    def _merchant(self, it: Any) -> Merchant:
+        delivery = None
+        if it.delivery_fee is not None:
+            delivery = Delivery(
+                fee=int(it.delivery_fee),
+                min_order=int(it.delivery_min_order or 0),
+                dongs=tuple(it.delivery_dongs or ()),
+            )
+        return Merchant(
+            merchant_id=it.merchant_id,
+            name=it.name,
+            business_number=it.business_number,
+            dong=it.dong,
+            category=it.category,
+            benefit_plus=bool(it.benefit_plus),
+            discount_rate=int(it.discount_rate),
+            delivery=delivery,
+            malls=tuple(it.malls or ()),
+            food_complex=bool(it.food_complex),
+            created_at=it.created_at,
+        )
+
+    def _campaign(self, it: Any) -> Campaign:
+        return Campaign(
+            campaign_id=it.campaign_id,
+            title=it.title,
+            category=it.category,
+            target=int(it.target),
+            raised=int(it.raised),
+            donors=int(it.donors),
+            active=bool(it.active),
+            created_at=it.created_at,
+        )
+
+    def _idem(self, it: Any) -> StoredResponse:
+        return StoredResponse(
+            record_id=it.pk[2:],
+            request_hash=it.request_hash,
+            status_code=int(it.status_code),
+            body=it.body,
+        )
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    def load(
+        self,
+        *,
+        user_id: str | None = None,
+        month: str | None = None,
+        merchant_id: str | None = None,
+        payment_id: str | None = None,
+        idem_id: str | None = None,
+    ) -> Loaded:
+        """Everything a unit of work needs, in one consistent BatchGetItem."""
+        keys: list[tuple[str, str]] = []
+        if user_id is not None:
+            keys.append((_user_pk(user_id), WALLET_SK))
+            if month is not None:
+                keys.append((_user_pk(user_id), _month_sk(month)))
+        if merchant_id is not None:
+            keys.append((f"MER#{merchant_id}", MERCHANT_SK))
+        if payment_id is not None:
+            keys.append((f"P#{payment_id}", PAYMENT_SK))
+        if idem_id is not None:
+            keys.append((f"I#{idem_id}", IDEM_SK))
+        found: dict[str, Any] = {}
+        kinds = {
+            "wallet": self.m.WalletItem,
+            "month": self.m.MonthItem,
+            "merchant": self.m.MerchantItem,
+            "payment": self.m.PaymentItem,
+            "idem": self.m.IdemItem,
+        }
+        for it in self._guard(lambda: list(self.m.Item.batch_get(keys, consistent_read=True))):
+            for name, cls in kinds.items():
+                if isinstance(it, cls):
+                    found[name] = it
+        resident_month = None
+        if user_id is not None and month is not None:
+            resident_month = (
+                self._month(found["month"]) if "month" in found else ResidentMonth(user_id, month)
+            )
+        return Loaded(
+            wallet=self._wallet(found["wallet"]) if "wallet" in found else None,
+            month=resident_month,
+            merchant=self._merchant(found["merchant"]) if "merchant" in found else None,
+            payment=self._payment(found["payment"]) if "payment" in found else None,
+            idem=self._idem(found["idem"]) if "idem" in found else None,
+        )
+
+    def get_merchant(self, merchant_id: str) -> Merchant | None:
+        return self.load(merchant_id=merchant_id).merchant
+
+    def get_payment(self, payment_id: str) -> Payment | None:
+        return self.load(payment_id=payment_id).payment
+
+    def list_payments(self, user_id: str, month: str | None, limit: int, cursor: str | None) -> Page:
+        """The resident's payments, oldest first, optionally of one month."""
+        condition = self.m.Item.gsi1sk.startswith(f"{month}#") if month else None
+        return self._page(
+            lambda start: self.m.Item.gsi1.query(
+                _user_pk(user_id), condition, limit=limit, last_evaluated_key=start
+            ),
+            self._payment,
+            cursor,
+            limit,
+            ("pk", "sk", "gsi1pk", "gsi1sk"),
+            _user_pk(user_id),
+        )
+
+    def list_merchants(
+        self, dong: str | None, benefit_plus: bool | None, delivery: bool | None, limit: int, cursor: str | None
+    ) -> Page:
+        """Registered merchants in registration order, filtered."""
+        filt = None
+        Item = self.m.MerchantItem
+        for cond in (
+            Item.dong == dong if dong is not None else None,
+            Item.benefit_plus == benefit_plus if benefit_plus is not None else None,
+            (Item.delivery_fee.exists() if delivery else Item.delivery_fee.does_not_exist())
+            if delivery is not None
+            else None,
+        ):
+            if cond is not None:
+                filt = cond if filt is None else filt & cond
+        return self._page(
+            lambda start: self.m.Item.gsi1.query(
+                MERCHANTS_GSI, filter_condition=filt, limit=limit, last_evaluated_key=start
+            ),
+            self._merchant,
+            cursor,
+            limit,
+            ("pk", "sk", "gsi1pk", "gsi1sk"),
+            MERCHANTS_GSI,
+        )
+
+    def list_campaigns(self) -> list[Campaign]:
+        return [self._campaign(it) for it in self._guard(lambda: list(self.m.Item.gsi1.query(CAMPAIGNS_GSI)))]
+
+    def list_policies(self) -> list[Policy]:
+        items = self._guard(lambda: list(self.m.PolicyItem.query("POLICY")))
+        return [policy_from_dict(json.loads(it.document)) for it in items]
+
+    # ---- writes ------------------------------------------------------------------------------
+
+    def open_wallet(self, wallet: Wallet) -> None:
+        """One wallet per resident: a second open is a conflict."""
+        try:
+            self._wallet_item(wallet).save(condition=self.m.Item.pk.does_not_exist())
+        except PynamoDBException as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                raise Conflict("a wallet is already open for this resident") from exc
+            raise StorageUnavailable("the wallet store is unavailable") from exc
+
+    def add_merchant(self, merchant: Merchant) -> None:
+        """A business number registers one merchant only."""
+        delivery = merchant.delivery
+        item = self.m.MerchantItem(
+            f"MER#{merchant.merchant_id}",
+            MERCHANT_SK,
+            gsi1pk=MERCHANTS_GSI,
+            gsi1sk=f"{merchant.created_at}#{merchant.merchant_id}",
+            merchant_id=merchant.merchant_id,
+            name=merchant.name,
+            business_number=merchant.business_number,
+            dong=merchant.dong,
+            category=merchant.category,
+            benefit_plus=merchant.benefit_plus,
+            discount_rate=merchant.discount_rate,
+            delivery_fee=delivery.fee if delivery else None,
+            delivery_min_order=delivery.min_order if delivery else None,
+            delivery_dongs=list(delivery.dongs) if delivery else None,
+            malls=list(merchant.malls),
+            food_complex=merchant.food_complex,
+            created_at=merchant.created_at,
+        )
+        biz = self.m.BizItem(f"BIZ#{merchant.business_number}", "BIZ", merchant_id=merchant.merchant_id)
+        try:
+            with TransactWrite(connection=self._connection()) as tx:
+                tx.save(biz, condition=self.m.Item.pk.does_not_exist())
+                tx.save(item, condition=self.m.Item.pk.does_not_exist())
+        except TransactWriteError as exc:
+            if _cancelled_by_condition(exc):
+                raise Conflict("a merchant with this business number is already registered") from exc
+            raise StorageUnavailable("the merchant store is unavailable") from exc
+
+    def put_policy(self, policy: Policy, updated_at: str) -> None:
+        doc = json.dumps(policy_to_dict(policy), ensure_ascii=False)
+        self._guard(
+            lambda: self.m.PolicyItem(
+                "POLICY", policy.effective_month, document=doc, updated_at=updated_at
+            ).save()
+        )
+
+    def seed_policy(self, policy: Policy, updated_at: str) -> bool:
+        """Write a policy only where none exists for its month (seeding never overwrites staff's work)."""
+        doc = json.dumps(policy_to_dict(policy), ensure_ascii=False)
+        try:
+            self.m.PolicyItem("POLICY", policy.effective_month, document=doc, updated_at=updated_at).save(
+                condition=self.m.Item.pk.does_not_exist()
+            )
+            return True
+        except PynamoDBException as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise StorageUnavailable("the policy store is unavailable") from exc
+
+    def seed_campaign(self, c: Campaign) -> bool:
+        """Create a campaign unless it exists (totals raised so far are never reset)."""
+        try:
+            self.m.CampaignItem(
+                f"CAMP#{c.campaign_id}",
+                "CAMPAIGN",
+                gsi1pk=CAMPAIGNS_GSI,
+                gsi1sk=f"{c.created_at}#{c.campaign_id}",
+                campaign_id=c.campaign_id,
+                title=c.title,
+                category=c.category,
+                target=c.target,
+                raised=c.raised,
+                donors=c.donors,
+                active=c.active,
+                created_at=c.created_at,
+            ).save(condition=self.m.Item.pk.does_not_exist())
+            return True
+        except PynamoDBException as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise StorageUnavailable("the campaign store is unavailable") from exc
+
+    def commit(self, writes: Writes, now_epoch: int) -> None:
+        """Write a unit of work atomically.
+
+        Raises `IdempotencyRace` when the same key was committed meanwhile, `Contention` when any
+        versioned item moved since it was read (the caller re-reads and recomputes).
+        """
+        Item = self.m.Item
+        ops: list[tuple[Any, Any]] = []
+        if writes.idem is not None:
+            idem = self.m.IdemItem(
+                f"I#{writes.idem.record_id}",
+                IDEM_SK,
+                request_hash=writes.idem.request_hash,
+                status_code=writes.idem.status_code,
+                body=writes.idem.body,
+                expires_at=now_epoch + self._idem_ttl,
+            )
+            ops.append((idem, Item.pk.does_not_exist()))
+        for wallet, read_version in writes.wallets:
+            ops.append((self._wallet_item(wallet), self._version_condition(self.m.WalletItem, read_version)))
+        for month, read_version in writes.months:
+            ops.append((self._month_item(month), self._version_condition(self.m.MonthItem, read_version)))
+        for payment, read_version in writes.payments:
+            ops.append(
+                (self._payment_item(payment), self._version_condition(self.m.PaymentItem, read_version))
+            )
+        for mv in writes.movements:
+            item = self.m.LedgerItem(
+                _user_pk(mv.user_id),
+                f"L#{mv.created_at}#{mv.movement_id}",
+                user_id=mv.user_id,
+                movement=mv.kind,
+                ref=mv.ref,
+                d_charged=mv.d_charged,
+                d_cashback=mv.d_cashback,
+                created_at=mv.created_at,
+            )
+            ops.append((item, Item.pk.does_not_exist()))
+        try:
+            with TransactWrite(connection=self._connection()) as tx:
+                for item, condition in ops:
+                    tx.save(item, condition=condition)
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons
+            if writes.idem is not None and reasons and reasons[0] is not None:
+                if reasons[0].code == "ConditionalCheckFailed":
+                    raise IdempotencyRace() from exc
+            if exc.cause_response_code in ("TransactionCanceledException", "TransactionConflictException"):
+                raise Contention("a concurrent request changed the same records") from exc
+            raise StorageUnavailable("the store refused the transaction") from exc
+
+    def movements(self, user_id: str) -> list[Movement]:
+        items = self._guard(
+            lambda: list(self.m.LedgerItem.query(_user_pk(user_id), self.m.Item.sk.startswith("L#")))
+        )
+        return [
+            Movement(
+                user_id=it.user_id,
+                movement_id=it.sk.rsplit("#", 1)[-1],
+                kind=it.movement,
+                ref=it.ref,
+                d_charged=int(it.d_charged),
+                d_cashback=int(it.d_cashback),
+                created_at=it.created_at,
+            )
+            for it in items
+        ]
+
+    # ---- plumbing ----------------------------------------------------------------------------
+
+    def _version_condition(self, model: Any, read_version: int) -> Any:
+        if read_version == 0:
+            return self.m.Item.pk.does_not_exist()
+        return model.version == read_version
+
+    def _connection(self) -> Connection:
+        return Connection(region=self._region)
+
+    def _guard(self, fn: Any) -> Any:
+        try:
+            return fn()
+        except PynamoDBException as exc:
+            if _code(exc) == "ValidationException":
+                raise ValidationFailed("the request does not fit the stored data (bad cursor?)") from exc
+            raise StorageUnavailable("the store is unavailable") from exc
+
+    def _page(
+        self,
+        query: Any,
+        convert: Any,
+        cursor: str | None,
+        limit: int,
+        key_names: tuple[str, ...],
+        expected_hash: str,
+    ) -> Page:
+        """Collect up to `limit` items across DynamoDB pages (filters may thin a page)."""
+        start = decode_cursor(cursor, key_names, expected_hash)
+        items: list[Any] = []
+        last: dict[str, Any] | None = None
+        while True:
+            result = self._guard(lambda s=start: query(s))
+            batch = self._guard(lambda r=result: list(_take(r, limit - len(items))))
+            items.extend(batch)
+            if len(items) >= limit:
+                last_item = items[-1]
+                last = {k: {"S": getattr(last_item, k)} for k in key_names}
+                break
+            last = result.last_evaluated_key
+            if not last:
+                break
+            start = last
+        converted = [convert(it) for it in items]
+        return Page(items=converted, next=encode_cursor(last) if last else None)
+
+
+def _take(iterator: Iterator[Any], n: int) -> Iterable[Any]:
+    for i, item in enumerate(iterator):
+        yield item
+        if i + 1 >= n:
+            return
+
+
+def encode_cursor(key: dict[str, Any]) -> str:
+    raw = json.dumps({k: v["S"] for k, v in key.items()}, separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str | None, key_names: tuple[str, ...], expected_hash: str) -> dict[str, Any] | None:
+    """An opaque `next` token back into a start key; anything not minted for this list is a 400."""
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
+    except (ValueError, binascii.Error, UnicodeError) as exc:
+        raise ValidationFailed("next is not a valid cursor") from exc
+    if (
+        not isinstance(data, dict)
+        or set(data) != set(key_names)
+        or not all(isinstance(v, str) and 0 < len(v) <= 512 for v in data.values())
+        or data.get(key_names[2]) != expected_hash
+    ):
+        raise ValidationFailed("next is not a valid cursor for this list")
+    return {k: {"S": v} for k, v in data.items()}
+
+
+def _code(exc: PynamoDBException) -> str | None:
+    code = getattr(exc, "cause_response_code", None)
+    return str(code) if code else None
+
+
+def _cancelled_by_condition(exc: TransactWriteError) -> bool:
+    return any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons)

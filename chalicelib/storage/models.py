@@ -1,0 +1,186 @@
+"""PynamoDB models of the single main table, defined per table name when first needed (never at import).
+
+One table holds every item type, told apart by the `entry` discriminator, so a payment's reads are one
+BatchGetItem and its writes one TransactWriteItems. Keys:
+
+| entry     | pk                  | sk                      | gsi1 (pk / sk)                   | gsi2 (pk / sk)            |
+|-----------|---------------------|-------------------------|----------------------------------|---------------------------|
+| wallet    | U#<user>            | WALLET                  |                                  |                           |
+| month     | U#<user>            | M#<YYYY-MM>             |                                  |                           |
+| ledger    | U#<user>            | L#<time>#<id>           |                                  |                           |
+| payment   | P#<id>              | PAYMENT                 | U#<user> / <month>#<time>#<id>   | MER#<id> / <month>#<time> |
+| merchant  | MER#<id>            | MERCHANT                | MERCHANTS / <time>#<id>          |                           |
+| bizno     | BIZ#<number>        | BIZ                     |                                  |                           |
+| policy    | POLICY              | <YYYY-MM>               |                                  |                           |
+| campaign  | CAMP#<id>           | CAMPAIGN                | CAMPAIGNS / <time>#<id>          |                           |
+| idem      | I#<caller>#<key>    | IDEM                    |                                  |                           |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+@dataclass(frozen=True)
+class Models:
+    """The model classes bound to one table."""
+
+    Item: Any
+    WalletItem: Any
+    MonthItem: Any
+    LedgerItem: Any
+    PaymentItem: Any
+    MerchantItem: Any
+    BizItem: Any
+    PolicyItem: Any
+    CampaignItem: Any
+    IdemItem: Any
+
+
+def define_models(table_name: str, region: str) -> Models:
+    """Build the model classes for `table_name` (the endpoint comes from botocore's environment)."""
+
+    class Gsi1(GlobalSecondaryIndex[Any]):
+        class Meta:
+            index_name = "gsi1"
+            projection = AllProjection()
+
+        gsi1pk = UnicodeAttribute(hash_key=True)
+        gsi1sk = UnicodeAttribute(range_key=True)
+
+    class Gsi2(GlobalSecondaryIndex[Any]):
+        class Meta:
+            index_name = "gsi2"
+            projection = AllProjection()
+
+        gsi2pk = UnicodeAttribute(hash_key=True)
+        gsi2sk = UnicodeAttribute(range_key=True)
+
+    class Item(Model):
+        class Meta:
+            pass
+
+        pk = UnicodeAttribute(hash_key=True)
+        sk = UnicodeAttribute(range_key=True)
+        entry = DiscriminatorAttribute()
+        gsi1pk = UnicodeAttribute(null=True)
+        gsi1sk = UnicodeAttribute(null=True)
+        gsi2pk = UnicodeAttribute(null=True)
+        gsi2sk = UnicodeAttribute(null=True)
+        gsi1 = Gsi1()
+        gsi2 = Gsi2()
+
+    Item.Meta.table_name = table_name  # type: ignore[attr-defined]
+    Item.Meta.region = region  # type: ignore[attr-defined]
+
+    class WalletItem(Item, discriminator="wallet"):  # type: ignore[call-arg]
+        user_id = UnicodeAttribute()
+        dong = UnicodeAttribute()
+        charged_balance = NumberAttribute()
+        cashback_balance = NumberAttribute()
+        adjustment_due = NumberAttribute(default=0)
+        version = NumberAttribute()
+        created_at = UnicodeAttribute()
+        terms_agreed_at = UnicodeAttribute()
+
+    class MonthItem(Item, discriminator="month"):  # type: ignore[call-arg]
+        user_id = UnicodeAttribute()
+        month = UnicodeAttribute()
+        eligible_spend = NumberAttribute(default=0)
+        charged = NumberAttribute(default=0)
+        spend = MapAttribute[str, Any](default=dict)
+        accrued = MapAttribute[str, Any](default=dict)
+        settled = BooleanAttribute(default=False)
+        version = NumberAttribute()
+
+    class LedgerItem(Item, discriminator="ledger"):  # type: ignore[call-arg]
+        user_id = UnicodeAttribute()
+        movement = UnicodeAttribute()
+        ref = UnicodeAttribute()
+        d_charged = NumberAttribute()
+        d_cashback = NumberAttribute()
+        created_at = UnicodeAttribute()
+
+    class PaymentItem(Item, discriminator="payment"):  # type: ignore[call-arg]
+        payment_id = UnicodeAttribute()
+        user_id = UnicodeAttribute()
+        merchant_id = UnicodeAttribute()
+        month = UnicodeAttribute()
+        channel = UnicodeAttribute()
+        list_amount = NumberAttribute()
+        discount = NumberAttribute()
+        paid = NumberAttribute()
+        from_cashback = NumberAttribute()
+        from_charged = NumberAttribute()
+        programs = ListAttribute[str](of=UnicodeAttribute)
+        cashback = MapAttribute[str, Any](default=dict)
+        refunded = NumberAttribute(default=0)
+        refunded_charged = NumberAttribute(default=0)
+        refunded_cashback = NumberAttribute(default=0)
+        status = UnicodeAttribute()
+        created_at = UnicodeAttribute()
+        order_id = UnicodeAttribute(null=True)
+        version = NumberAttribute()
+
+    class MerchantItem(Item, discriminator="merchant"):  # type: ignore[call-arg]
+        merchant_id = UnicodeAttribute()
+        name = UnicodeAttribute()
+        business_number = UnicodeAttribute()
+        dong = UnicodeAttribute()
+        category = UnicodeAttribute()
+        benefit_plus = BooleanAttribute()
+        discount_rate = NumberAttribute()
+        delivery_fee = NumberAttribute(null=True)
+        delivery_min_order = NumberAttribute(null=True)
+        delivery_dongs = ListAttribute[str](of=UnicodeAttribute, null=True)
+        malls = ListAttribute[str](of=UnicodeAttribute, default=list)
+        food_complex = BooleanAttribute(default=False)
+        created_at = UnicodeAttribute()
+
+    class BizItem(Item, discriminator="bizno"):  # type: ignore[call-arg]
+        merchant_id = UnicodeAttribute()
+
+    class PolicyItem(Item, discriminator="policy"):  # type: ignore[call-arg]
+        document = UnicodeAttribute()
+        updated_at = UnicodeAttribute()
+
+    class CampaignItem(Item, discriminator="campaign"):  # type: ignore[call-arg]
+        campaign_id = UnicodeAttribute()
+        title = UnicodeAttribute()
+        category = UnicodeAttribute()
+        target = NumberAttribute()
+        raised = NumberAttribute(default=0)
+        donors = NumberAttribute(default=0)
+        active = BooleanAttribute(default=True)
+        created_at = UnicodeAttribute()
+
+    class IdemItem(Item, discriminator="idem"):  # type: ignore[call-arg]
+        request_hash = UnicodeAttribute()
+        status_code = NumberAttribute()
+        body = UnicodeAttribute()
+        expires_at = NumberAttribute()
+
+    return Models(
+        Item=Item,
+        WalletItem=WalletItem,
+        MonthItem=MonthItem,
+        LedgerItem=LedgerItem,
+        PaymentItem=PaymentItem,
+        MerchantItem=MerchantItem,
+        BizItem=BizItem,
+        PolicyItem=PolicyItem,
+        CampaignItem=CampaignItem,
+        IdemItem=IdemItem,
+    )

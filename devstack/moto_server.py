@@ -1,0 +1,48 @@
+"""moto's server with threading off, so that DynamoDB conditions are atomic locally.
+
+`moto.server.main` always serves threaded, and moto's `update_item` checks a condition and writes with
+no lock: under concurrent requests a conditional decrement can lose an update. One request at a time
+(HTTP/1.0, one connection per request) removes that race from the local stack. Never long-poll SQS
+against this server: a waiting receive would hold every other request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from werkzeug.serving import run_simple
+
+from devstack.lifeline import exit_with_parent
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve moto on host:port until terminated."""
+    parser = argparse.ArgumentParser(prog="python -m devstack.moto_server")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--log-requests", action="store_true", help="log every AWS request")
+    args = parser.parse_args(argv)
+
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+
+    exit_with_parent()
+    if not args.log_requests:
+        # The runner polls SQS every second; one log line per request would drown everything else.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    run_simple(
+        args.host,
+        args.port,
+        DomainDispatcherApplication(create_backend_app),
+        threaded=False,
+        request_handler=MotoRequestHandler,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
