@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Chalice
+from chalice.app import Chalice
 
 from chalicelib.schemas import (
     ChargeIn,

@@ -6,6 +6,7 @@ JSON file that every local process (API, runner, tests) reads, so moving it need
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -76,7 +77,5 @@ class FileClock:
 
     def reset(self) -> None:
         """Return to real time."""
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self._path.unlink()
-        except FileNotFoundError:
-            pass

@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chalice import Chalice, Response
+from chalice.app import Chalice, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.domain.errors import DomainError, NotFound, Unauthorized, ValidationFailed
@@ -102,11 +102,11 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def parse_body(raw: bytes | None, model: type[BaseModel]) -> BaseModel:
+def parse_body(raw: bytes | str | None, model: type[BaseModel]) -> BaseModel:
     """Strict JSON into the route's model; an empty body counts as `{}` (all-optional bodies)."""
     text = raw or b"{}"
     try:
-        decoded = text.decode("utf-8")
+        decoded = text if isinstance(text, str) else text.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValidationFailed("the body is not UTF-8") from exc
     try:
@@ -119,9 +119,9 @@ def parse_body(raw: bytes | None, model: type[BaseModel]) -> BaseModel:
         raise ValidationFailed(_describe(exc)) from exc
 
 
-def parse_query(params: dict[str, str] | None, model: type[BaseModel]) -> BaseModel:
+def parse_query(params: Mapping[str, str] | None, model: type[BaseModel]) -> BaseModel:
     try:
-        return model.model_validate(dict(params or {}))
+        return model.model_validate({k: params[k] for k in params} if params else {})
     except ValidationError as exc:
         raise ValidationFailed(_describe(exc)) from exc
 
@@ -180,6 +180,7 @@ class Api:
 
         started = time.perf_counter()
         request = self.app.current_request
+        assert request is not None
         principal: Principal | None = None
         try:
             if spec.local_only and not composition.container().settings.is_local:

@@ -472,9 +472,9 @@ class DynamoStore:
                     tx.save(item, condition=condition)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons
-            if writes.idem is not None and reasons and reasons[0] is not None:
-                if reasons[0].code == "ConditionalCheckFailed":
-                    raise IdempotencyRace() from exc
+            first = reasons[0] if reasons else None
+            if writes.idem is not None and first is not None and first.code == "ConditionalCheckFailed":
+                raise IdempotencyRace() from exc
             if exc.cause_response_code in ("TransactionCanceledException", "TransactionConflictException"):
                 raise Contention("a concurrent request changed the same records") from exc
             raise StorageUnavailable("the store refused the transaction") from exc

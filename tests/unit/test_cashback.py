@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.policy import SEASON2, SCOPE_BENEFIT_PLUS, Program, Tier
+from chalicelib.domain.policy import SCOPE_BENEFIT_PLUS, SEASON2, Program, Tier
 
 CITY, GU, BENEFIT = SEASON2.programs
 
