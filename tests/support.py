@@ -67,3 +67,14 @@ class SigningKey:
 
 def new_key() -> str:
     return uuid.uuid4().hex
+
+
+def business_number(seed: int) -> str:
+    """A valid, distinct business registration number for each seed (the check digit is computed)."""
+    from chalicelib.domain.merchant import normalise_business_number
+
+    stem = f"{(seed * 7919) % 10**9:09d}"
+    for digit in "0123456789":
+        if normalise_business_number(stem + digit):
+            return stem + digit
+    raise AssertionError("unreachable: one check digit always fits")
