@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 
 from werkzeug.serving import run_simple
 
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     exit_with_parent()
+    os.environ.setdefault("MOTO_PORT", str(args.port))  # as moto's own main does: URLs it builds use it
     if not args.log_requests:
         # The runner polls SQS every second; one log line per request would drown everything else.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -7,11 +7,11 @@ import os
 
 def main() -> int:
     """Seed the defaults (Season 2 policy, dongs, campaigns); demo merchants only when SEED_DEMO is on."""
-    from chalicelib.handlers import admin
+    from chalicelib.handlers.admin import seed_defaults, seed_demo_merchants
 
-    admin.seed_defaults()
+    seed_defaults()
     if os.environ.get("SEED_DEMO", "").strip().lower() in ("1", "true", "yes"):
-        admin.seed_demo_merchants()
+        seed_demo_merchants()
     return 0
 
 

@@ -243,7 +243,7 @@ def _banner(cfg: StackConfig, resources: Mapping[str, str]) -> str:
         f"  AWS             {cfg.aws_endpoint}   region {REGION}, any credentials",
         *(f"  {name:<15} {value}" for name, value in sorted(resources.items())),
         f"  {auth}",
-        f"  clock           PUT/DELETE {cfg.api_url}/_local/clock (staff token); shared file {cfg.clock_file}",
+        f"  clock           PUT/DELETE {cfg.api_url}/_local/clock (staff token), file {cfg.clock_file}",
         "",
     ]
     return "\n".join(lines)
@@ -281,14 +281,12 @@ def run(cfg: StackConfig, supervisor: Supervisor, stop: threading.Event) -> int:
     api = supervisor.start(
         "API (chalice local)", "devstack.api_server", ["--port", str(cfg.api_port), "--stage", STAGE], app_env
     )
-    supervisor.start("runner", "devstack.runner", [], app_env)
+    runner = supervisor.start("runner", "devstack.runner", [], app_env)
     _wait_for_port(cfg.api_port, api, stop, timeout=60)
     print(_banner(cfg, resources), flush=True)
 
     while not stop.wait(0.5):
-        for child in supervisor.children:
-            if child.name == "seed":
-                continue
+        for child in (moto, api, runner):
             code = child.exit_code()
             if code is not None:
                 logger.error("%s exited with code %s; stopping the stack", child.name, code)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import hashlib
 import json
 import os
@@ -58,6 +59,12 @@ def _load_or_create_key(directory: Path) -> rsa.RSAPrivateKey:
             pass
         finally:
             tmp.unlink()
+    return _read_key(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_key(path: Path, mtime_ns: int) -> rsa.RSAPrivateKey:
+    """Parsing checks the RSA key (tens of ms), so it is done once per key file version."""
     loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(loaded, rsa.RSAPrivateKey):
         raise ValueError(f"{path} is not an RSA private key")
@@ -73,15 +80,20 @@ def _public_jwk(key: rsa.RSAPrivateKey) -> dict[str, str]:
     return {**jwk, "kid": kid, "alg": "RS256", "use": "sig"}
 
 
-def ensure_dev_key(state_dir: str | Path | None = None) -> Path:
-    """Make the dev key if missing, (re)write its JWKS next to it, and return the JWKS path."""
-    directory = Path(state_dir) if state_dir is not None else default_state_dir()
+def _dev_key(directory: Path) -> tuple[rsa.RSAPrivateKey, dict[str, str], Path]:
+    """The dev key, its public JWK, and its JWKS file (written if missing or stale)."""
     key = _load_or_create_key(directory)
+    jwk = _public_jwk(key)
     jwks_path = directory / JWKS_FILE
-    payload = json.dumps({"keys": [_public_jwk(key)]}, indent=2).encode()
+    payload = json.dumps({"keys": [jwk]}, indent=2).encode()
     if not jwks_path.exists() or jwks_path.read_bytes() != payload:
         _write_atomically(jwks_path, payload)
-    return jwks_path
+    return key, jwk, jwks_path
+
+
+def ensure_dev_key(state_dir: str | Path | None = None) -> Path:
+    """Make the dev key if missing, (re)write its JWKS next to it, and return the JWKS path."""
+    return _dev_key(Path(state_dir) if state_dir is not None else default_state_dir())[2]
 
 
 def mint(
@@ -103,9 +115,7 @@ def mint(
         raise ValueError("a merchant token needs a merchant id")
     if role != "merchant" and merchant_id:
         raise ValueError("only merchant tokens carry a merchant id")
-    directory = Path(state_dir) if state_dir is not None else default_state_dir()
-    ensure_dev_key(directory)
-    key = _load_or_create_key(directory)
+    key, jwk, _ = _dev_key(Path(state_dir) if state_dir is not None else default_state_dir())
     now = int(time.time())  # tokens expire by real time, never by the movable local clock
     claims: dict[str, object] = {
         "sub": sub,
@@ -124,7 +134,7 @@ def mint(
         claims["iss"] = iss
     if aud:
         claims["aud"] = aud
-    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": _public_jwk(key)["kid"]})
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": jwk["kid"]})
 
 
 def main(argv: list[str] | None = None) -> int:

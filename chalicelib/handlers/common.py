@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -16,6 +18,12 @@ from chalicelib.domain.policy import Policy, policy_for
 from chalicelib.storage.dynamo import IdempotencyRace
 
 T = TypeVar("T")
+MAX_BACKOFF_SECONDS = 1.0
+_STRIPES = tuple(threading.RLock() for _ in range(256))
+
+
+def _stripe(key: str) -> threading.RLock:
+    return _STRIPES[zlib.crc32(key.encode("utf-8")) % len(_STRIPES)]
 
 
 def now() -> datetime:
@@ -38,20 +46,31 @@ def to_json(body: Any) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
-def retrying(attempt: Callable[[], T]) -> T:
+def retrying(attempt: Callable[[], T], key: str) -> T:
     """Run a read-compute-write attempt until it commits.
 
     A lost optimistic race (`Contention`) or a concurrent request with the same Idempotency-Key is
     retried here with jittered backoff, so a caller is refused only for a business reason. Only if the
     records stay contended past the deadline does the caller get 409 CONFLICT.
+
+    Within one process, attempts on the same record (`key`, e.g. the resident) also queue on an
+    in-process lock, so the threads of one server (`chalice local`) do not waste each other's reads.
+    It is only an optimisation: a Lambda container serves one request at a time, and across processes
+    the transaction's conditions alone keep the books right.
     """
     deadline = time.monotonic() + composition.container().settings.contention_deadline_seconds
-    delay = 0.005
+    ceiling = 0.01
+    with _stripe(key):
+        return _retry_until(attempt, deadline, ceiling)
+
+
+def _retry_until(attempt: Callable[[], T], deadline: float, ceiling: float) -> T:
     while True:
         try:
             return attempt()
         except (Contention, IdempotencyRace):
             if time.monotonic() > deadline:
                 raise Conflict("the wallet is too busy right now; retry with the same Idempotency-Key") from None
-            time.sleep(random.uniform(0, delay))
-            delay = min(delay * 2, 0.2)
+            # exponential backoff with full jitter: racers spread out instead of colliding again
+            time.sleep(random.uniform(0, ceiling))
+            ceiling = min(ceiling * 2, MAX_BACKOFF_SECONDS)

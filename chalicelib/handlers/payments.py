@@ -69,7 +69,7 @@ def create_payment(user: Principal, body: PaymentIn, key: str) -> Result:
         )
         return Result(201, out)
 
-    return retrying(attempt)
+    return retrying(attempt, user.sub)
 
 
 def list_payments(user: Principal, query: PaymentsQuery) -> PaymentList:
@@ -125,4 +125,4 @@ def refund(user: Principal, payment_id: str, body: RefundIn, key: str) -> Result
         )
         return Result(200, out)
 
-    return retrying(attempt)
+    return retrying(attempt, payment_id)

@@ -87,7 +87,7 @@ def charge(user: Principal, body: ChargeIn, key: str) -> Result:
         return Result(201, out)
 
     try:
-        return retrying(attempt)
+        return retrying(attempt, user.sub)
     except (LimitExceeded, Conflict):
         if withdrawn:
             c.bank.cancel(transfer_id)

@@ -86,6 +86,7 @@ class DynamoStore:
         self.m: Models = define_models(table_name, region)
         self._region = region
         self._idem_ttl = idempotency_ttl_seconds
+        self._conn: Connection | None = None
 
     # ---- conversions -------------------------------------------------------------------------
 
@@ -504,7 +505,10 @@ class DynamoStore:
         return model.version == read_version
 
     def _connection(self) -> Connection:
-        return Connection(region=self._region)
+        """One connection (and botocore client, which is thread-safe) per store, built once."""
+        if self._conn is None:
+            self._conn = Connection(region=self._region)
+        return self._conn
 
     def _guard(self, fn: Any) -> Any:
         try:

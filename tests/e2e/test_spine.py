@@ -128,7 +128,7 @@ def test_fifty_racing_payments_on_one_wallet_never_overdraw(stack: LocalStack):
     ok = [b for s, b in results if s == 201]
     refused = [b["error"]["code"] for s, b in results if s != 201]
     assert len(ok) == 33 and refused == ["INSUFFICIENT_FUNDS"] * 17
-    status, w = me.call("GET", "/wallet")
+    _, w = me.call("GET", "/wallet")
     assert w["charged_balance"] == 1_000 and w["month"]["eligible_spend"] == 99_000
-    status, page = me.call("GET", "/payments?limit=100")
+    _, page = me.call("GET", "/payments?limit=100")
     assert len(page["items"]) == 33

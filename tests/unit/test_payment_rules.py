@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain.errors import InsufficientFunds, InvalidState, LimitExceeded, ValidationFailed
-from chalicelib.domain.payment import PaymentRequest, apply_payment, apply_refund, discount_for
+from chalicelib.domain.payment import Payment, PaymentRequest, apply_payment, apply_refund, discount_for
 from chalicelib.domain.policy import SEASON2
 from chalicelib.domain.wallet import ResidentMonth, Wallet, apply_charge
 
@@ -130,7 +130,7 @@ operations = st.lists(
 def test_any_sequence_keeps_balances_non_negative_and_accruals_equal_f_of_net_spend(ops):
     wallet = Wallet("u", "청라1동", charged_balance=300_000, cashback_balance=20_000, version=1)
     month = ResidentMonth("u", "2020-03")
-    payments = []
+    payments: list[Payment] = []
     for kind, a, b, flag in ops:
         try:
             if kind == "pay":
