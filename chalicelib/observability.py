@@ -1,4 +1,4 @@
-"""The one place Powertools is set up: structured JSON logs and metrics, built when first used.
+"""The one place Powertools is set up: structured JSON logs, built when first used.
 
 Log lines carry ids, codes and timings; never request bodies, names, phone numbers, addresses or
 registration numbers.
@@ -10,10 +10,9 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools import Logger, Metrics
+    from aws_lambda_powertools import Logger
 
 SERVICE = "seoro-api"
-NAMESPACE = "Seoro"
 
 
 @cache
@@ -22,9 +21,3 @@ def logger() -> Logger:
 
     return Logger(service=SERVICE)
 
-
-@cache
-def metrics() -> Metrics:
-    from aws_lambda_powertools import Metrics
-
-    return Metrics(namespace=NAMESPACE, service=SERVICE)
