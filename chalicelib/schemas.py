@@ -149,11 +149,13 @@ class DeliveryIn(Strict):
 
 class MerchantIn(Strict):
     name: Text100
-    business_number: Annotated[str, StringConstraints(min_length=10, max_length=12)]
+    business_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
     dong: Text40
     category: Text40
     benefit_plus: bool
-    discount_rate: Literal[3, 5, 7] | None = None
+    discount_rate: Annotated[int, Field(ge=0, le=100)] | None = Field(
+        default=None, description="A whole percent: 3, 5 or 7, for Benefit Plus merchants only."
+    )
     delivery: DeliveryIn | None = None
     malls: Annotated[list[Text40], Field(max_length=2)] = []
     food_complex: bool = False

@@ -84,9 +84,7 @@ class DynamoStore:
 
     def __init__(self, table_name: str, region: str, idempotency_ttl_seconds: int = 86_400) -> None:
         self.m: Models = define_models(table_name, region)
-        self._region = region
         self._idem_ttl = idempotency_ttl_seconds
-        self._conn: Connection | None = None
 
     # ---- conversions -------------------------------------------------------------------------
 
@@ -505,10 +503,9 @@ class DynamoStore:
         return model.version == read_version
 
     def _connection(self) -> Connection:
-        """One connection (and botocore client, which is thread-safe) per store, built once."""
-        if self._conn is None:
-            self._conn = Connection(region=self._region)
-        return self._conn
+        """The models' own connection: one botocore client (thread-safe) for reads and transactions."""
+        conn: Connection = self.m.Item._get_connection().connection
+        return conn
 
     def _guard(self, fn: Any) -> Any:
         try:

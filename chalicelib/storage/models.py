@@ -172,6 +172,10 @@ def define_models(table_name: str, region: str) -> Models:
         body = UnicodeAttribute()
         expires_at = NumberAttribute()
 
+    # One table connection (and so one botocore client) for every item type, not one per subclass.
+    shared = Item._get_connection()
+    for cls in (WalletItem, MonthItem, LedgerItem, PaymentItem, MerchantItem, BizItem, PolicyItem, CampaignItem, IdemItem):
+        cls._connection = shared
     return Models(
         Item=Item,
         WalletItem=WalletItem,

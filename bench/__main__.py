@@ -1,0 +1,69 @@
+"""`python -m bench`: run everything, print the table, write the figures into docs/PERFORMANCE.md."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from bench.report import DOC, IMPORT_TARGET, Figures, console, markdown, write_doc
+from bench.requests_per_op import OpResult
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--reps", type=int, default=50, help="measured requests per operation (50)")
+    parser.add_argument("--warmup", type=int, default=5, help="unmeasured requests before them (5)")
+    parser.add_argument("--runs", type=int, default=5, help="fresh processes per cold-start figure (5)")
+    parser.add_argument("--skip-cold", action="store_true", help="only the DynamoDB request counts")
+    parser.add_argument("--skip-requests", action="store_true", help="only the cold-start figures")
+    parser.add_argument("--no-write", action="store_true", help=f"print the markdown, leave {DOC.name} alone")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    # The cold-start runs go first: they only start processes, and this one stays free of the app.
+    imports = first = None
+    if not args.skip_cold:
+        from bench import cold
+
+        print(f"cold import: {args.runs} runs each of pass / import boto3 / import app ...", flush=True)
+        imports = cold.import_times(args.runs)
+        print(f"first request: {args.runs} fresh processes per harness, moto server ...", flush=True)
+        first = cold.first_request(args.runs)
+
+    ops: list[OpResult] = []
+    client_ms: float | None = None
+    if not args.skip_requests:
+        from bench import requests_per_op
+
+        print(f"DynamoDB requests: {args.warmup} warm-up + {args.reps} measured requests per operation ...",
+              flush=True)
+        ops, client_ms = requests_per_op.run(reps=args.reps, warmup=args.warmup)
+    for op in ops:
+        if op.mean_calls > op.mean_requests:
+            raise SystemExit(f"{op.name}: more API calls than requests; the event hook missed a client")
+
+    figures = Figures(args.reps, args.warmup, args.runs, ops, client_ms, imports, first or [])
+    print()
+    print(console(figures))
+    block = markdown(figures)
+    if args.no_write or args.skip_cold or args.skip_requests:
+        print(f"\n{DOC.name} not updated (--no-write or a partial run); the markdown:\n\n{block}")
+    elif write_doc(block):
+        print(f"\nfigures written to {DOC.relative_to(DOC.parent.parent)}")
+    else:
+        print(f"\n{DOC} has no bench markers; paste this between them:\n\n{block}")
+    print(f"bench took {time.perf_counter() - started:.0f} s")
+
+    missed = [op.name for op in ops if op.met is False]
+    if imports is not None and imports.ratio > IMPORT_TARGET:
+        missed.append("import app / import boto3")
+    if missed:
+        print("targets missed: " + "; ".join(missed), file=sys.stderr)
+        return 1 if args.strict else 0
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

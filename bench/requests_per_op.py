@@ -1,0 +1,326 @@
+"""DynamoDB requests per operation on a warm process: the real routes on moto in-process.
+
+The app runs exactly as the service tests run it: the stack is created from `infra/resources.yaml` by
+moto's CloudFormation, the settings, clock and bank are injected with `composition.override`, and every
+request goes through `chalice.test.Client` (routing, token verification, validation, handler, store).
+Each operation is warmed up, then repeated; each repetition is bracketed by counter snapshots.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.counting import POLICY_QUERY, RequestCounter, Tally
+
+ISSUER = "https://issuer.bench"
+AUDIENCE = "seoro-bench"
+REGION = "ap-northeast-2"
+MERCHANT_BIZ = "2208162517"  # a valid business registration number (check digit holds)
+
+
+def prepare_environment() -> None:
+    """No real endpoint, fake credentials, quiet logs; moto imported before any botocore client exists."""
+    import moto  # noqa: F401  (first: clients made before it are not mocked)
+
+    for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
+        del os.environ[name]
+    os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+    os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ["AWS_DEFAULT_REGION"] = REGION
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Seoro")
+
+
+@dataclass(frozen=True)
+class OpResult:
+    """One operation's figures over its measured repetitions."""
+
+    name: str
+    target: int | None
+    reps: int
+    requests: list[int]
+    breakdown: dict[str, float]
+    mean_calls: float
+    clients_per_op: float
+    ms: list[float]
+    policy_refreshes: list[int]
+    note: str = ""
+
+    @property
+    def mean_requests(self) -> float:
+        return statistics.fmean(self.requests)
+
+    @property
+    def steady(self) -> list[int]:
+        """Requests per repetition without the policy cache's refresh (once per cache lifetime)."""
+        return [r - p for r, p in zip(self.requests, self.policy_refreshes, strict=True)]
+
+    @property
+    def refreshed(self) -> int:
+        """How many repetitions happened to pay the policy cache's refresh."""
+        return sum(1 for p in self.policy_refreshes if p)
+
+    @property
+    def met(self) -> bool | None:
+        """Judged on every repetition, the policy refresh aside (it is a per-process, per-minute cost)."""
+        return None if self.target is None else max(self.steady) <= self.target
+
+    @property
+    def mean_ms(self) -> float:
+        return statistics.fmean(self.ms)
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.ms)
+
+
+class Http:
+    """Speaks HTTP to the app like the mobile apps do; every answer's status is checked."""
+
+    def __init__(self, client: Any, key: Any) -> None:
+        self._client = client
+        self._key = key
+        self._tokens: dict[tuple[str, str, str | None], str] = {}
+
+    def _token(self, role: str, sub: str, merchant_id: str | None) -> str:
+        k = (role, sub, merchant_id)
+        if k not in self._tokens:
+            self._tokens[k] = self._key.token(
+                role, sub, merchant_id=merchant_id, issuer=ISSUER, audience=AUDIENCE
+            )
+        return self._tokens[k]
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        role: str,
+        sub: str,
+        expect: int,
+        merchant_id: str | None = None,
+        body: Any = None,
+        key: str | None = None,
+    ) -> Any:
+        headers = {
+            "Authorization": f"Bearer {self._token(role, sub, merchant_id)}",
+            "Content-Type": "application/json",
+        }
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        payload = json.dumps(body).encode() if body is not None else b""
+        r = self._client.http.request(method, path, headers=headers, body=payload)
+        out = json.loads(r.body) if r.body else None
+        if r.status_code != expect:
+            raise RuntimeError(f"{method} {path}: expected {expect}, got {r.status_code}: {out}")
+        return out
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+def create_stack() -> dict[str, str]:
+    """infra/resources.yaml on moto's CloudFormation; returns the stack's outputs."""
+    import boto3
+
+    from tests.support import TEMPLATE
+
+    cf = boto3.client("cloudformation", region_name=REGION)
+    cf.create_stack(StackName="seoro-bench", TemplateBody=TEMPLATE.read_text())
+    outputs = cf.describe_stacks(StackName="seoro-bench")["Stacks"][0]["Outputs"]
+    return {o["OutputKey"]: o["OutputValue"] for o in outputs}
+
+
+@contextmanager
+def running_app(workdir: Path) -> Iterator[tuple[Http, Callable[[], None]]]:
+    """The app on moto in-process; yields the HTTP helper and a function that starts a fresh container."""
+    from chalice.test import Client
+    from moto import mock_aws
+
+    from chalicelib import composition
+    from chalicelib.handlers.admin import seed_defaults
+    from chalicelib.settings import Settings
+    from chalicelib.storage.bank import FakeBank
+    from tests.support import SettableClock, SigningKey
+
+    key = SigningKey(workdir)
+    with mock_aws():
+        outputs = create_stack()
+        clock = SettableClock(datetime(2020, 3, 10, 12, 0, tzinfo=UTC))
+        bank = FakeBank()
+        settings = Settings(
+            stage="bench",
+            region=REGION,
+            table_name=outputs["TableName"],
+            notices_bucket=outputs["NoticesBucket"],
+            reports_bucket=outputs["ReportsBucket"],
+            auth_jwks_file=str(key.jwks_file),
+            auth_issuer=ISSUER,
+            auth_audience=AUDIENCE,
+            contention_deadline_seconds=30.0,
+        )
+
+        def fresh_container() -> None:
+            composition.override(settings=settings, clock=clock, bank=bank)
+
+        fresh_container()
+        seed_defaults()
+        from app import app
+
+        try:
+            with Client(app) as client:
+                yield Http(client, key), fresh_container
+        finally:
+            composition.reset()
+
+
+def _measure(
+    counter: RequestCounter,
+    name: str,
+    target: int | None,
+    step: Callable[[int], None],
+    warmup: int,
+    reps: int,
+    note: str = "",
+) -> OpResult:
+    for i in range(warmup):
+        step(-1 - i)
+    tallies: list[Tally] = []
+    ms: list[float] = []
+    for i in range(reps):
+        before = counter.snapshot()
+        started = time.perf_counter()
+        step(i)
+        ms.append((time.perf_counter() - started) * 1000)
+        tallies.append(counter.snapshot() - before)
+    by_op: Counter[str] = Counter()
+    for t in tallies:
+        by_op.update(t.requests)
+    return OpResult(
+        name=name,
+        target=target,
+        reps=reps,
+        requests=[t.total_requests for t in tallies],
+        breakdown={op: n / reps for op, n in sorted(by_op.items())},
+        mean_calls=statistics.fmean(t.total_calls for t in tallies),
+        clients_per_op=statistics.fmean(t.clients for t in tallies),
+        ms=ms,
+        policy_refreshes=[t.requests.get(POLICY_QUERY, 0) for t in tallies],
+        note=note,
+    )
+
+
+def client_build_ms(times: int = 5) -> float:
+    """Median time to build the botocore client of a new `pynamodb.connection.Connection` (warm process)."""
+    from pynamodb.connection import Connection
+
+    samples = []
+    for _ in range(times):
+        started = time.perf_counter()
+        _ = Connection(region=REGION).client
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def run(reps: int = 50, warmup: int = 5) -> tuple[list[OpResult], float]:
+    """Measure every operation (one result each, in report order) and the cost of building a client."""
+    prepare_environment()
+    counter = RequestCounter.install()
+    results: list[OpResult] = []
+    with tempfile.TemporaryDirectory(prefix="seoro-bench-") as tmp, running_app(Path(tmp)) as (http, fresh):
+        # ---- setup, not measured ----
+        merchant = http.call(
+            "POST", "/staff/merchants", role="staff", sub="staff-bench", expect=201,
+            body={"name": "벤치 분식", "business_number": MERCHANT_BIZ, "dong": "청라1동",
+                  "category": "restaurant", "benefit_plus": True, "discount_rate": 5},
+        )
+        mid = str(merchant["merchant_id"])
+        residents = ("payer", "charger", "refundee")
+        for sub in residents:
+            http.call("POST", "/wallet", role="resident", sub=sub, expect=201,
+                      body={"dong": "청라1동", "agree_terms": True})
+        for sub in ("payer", "refundee"):
+            http.call("POST", "/wallet/charges", role="resident", sub=sub, expect=201,
+                      body={"amount": 500_000}, key=new_key())
+        # Partial refunds, several per payment (the same three requests as a full one), keep the setup short.
+        per_payment = 10
+        to_refund = [
+            str(http.call("POST", "/payments", role="resident", sub="refundee", expect=201, key=new_key(),
+                          body={"merchant_id": mid, "amount": 10_000})["payment_id"])
+            for _ in range(-(-(warmup + reps) // per_payment))
+        ]
+        replay_key = new_key()
+        replay_body = {"merchant_id": mid, "amount": 1_500}
+        original = http.call("POST", "/payments", role="resident", sub="payer", expect=201,
+                             key=replay_key, body=replay_body)
+
+        # ---- measured ----
+        def pay(_: int) -> None:
+            http.call("POST", "/payments", role="resident", sub="payer", expect=201, key=new_key(),
+                      body={"merchant_id": mid, "amount": 1_000})
+
+        def charge(_: int) -> None:
+            http.call("POST", "/wallet/charges", role="resident", sub="charger", expect=201, key=new_key(),
+                      body={"amount": 10_000})
+
+        def wallet(_: int) -> None:
+            http.call("GET", "/wallet", role="resident", sub="payer", expect=200)
+
+        refunds = iter([pid for pid in to_refund for _ in range(per_payment)])
+
+        def refund(_: int) -> None:
+            http.call("POST", f"/merchant/payments/{next(refunds)}/refunds", role="merchant",
+                      sub="owner-bench", merchant_id=mid, expect=200, key=new_key(), body={"amount": 500})
+
+        def replay(_: int) -> None:
+            again = http.call("POST", "/payments", role="resident", sub="payer", expect=201,
+                              key=replay_key, body=replay_body)
+            if again != original:
+                raise RuntimeError("the idempotent replay answered differently from the original")
+
+        def one_payment(_: int) -> None:
+            http.call("GET", f"/payments/{original['payment_id']}", role="resident", sub="payer", expect=200)
+
+        def list_payments(_: int) -> None:
+            http.call("GET", "/payments?limit=20", role="resident", sub="payer", expect=200)
+
+        results.append(_measure(counter, "POST /payments", 2, pay, warmup, reps))
+        results.append(_measure(counter, "POST /wallet/charges", 2, charge, warmup, reps))
+        results.append(_measure(counter, "GET /wallet", 1, wallet, warmup, reps))
+        results.append(_measure(counter, "POST /merchant/payments/{id}/refunds", None, refund, warmup, reps))
+        results.append(_measure(counter, "POST /payments (idempotent replay)", None, replay, warmup, reps,
+                                note="same key and body as an earlier payment"))
+        results.append(_measure(counter, "GET /payments/{id}", None, one_payment, warmup, reps))
+        results.append(_measure(counter, "GET /payments?limit=20", None, list_payments, warmup, reps))
+
+        # The first request a new process serves: the container (store, policy cache, verifier) is new.
+        def cold(_: int) -> None:
+            fresh()
+            wallet(0)
+
+        results.append(_measure(counter, "GET /wallet, first request of a process", None, cold, 0, 5,
+                                note="new container each time: policy cache empty, new PynamoDB connection"))
+
+        def cold_pay(i: int) -> None:
+            fresh()
+            pay(i)
+
+        results.append(_measure(counter, "POST /payments, first request of a process", None, cold_pay, 0, 5,
+                                note="new container each time"))
+        build_ms = client_build_ms()
+    return results, build_ms
