@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice.app import Chalice
+from chalice.app import Chalice, Cron, SQSEvent
 
 from chalicelib.schemas import (
     ChargeIn,
@@ -19,6 +19,7 @@ from chalicelib.schemas import (
     MerchantList,
     MerchantOut,
     MerchantRegisteredOut,
+    MerchantSettlementOut,
     MerchantsQuery,
     OpenWalletIn,
     PaymentIn,
@@ -28,6 +29,8 @@ from chalicelib.schemas import (
     PolicyIn,
     PolicyOut,
     RefundIn,
+    SettlementIn,
+    SettlementOut,
     WalletOut,
 )
 from chalicelib.web import SIGNED_IN, Api, Call
@@ -173,3 +176,45 @@ def publish_policy(call: Call) -> Any:
     from chalicelib.handlers import policies
 
     return policies.publish(call.params["month"], call.body)
+
+
+@api.route("/staff/settlements", "POST", role=STAFF, summary="Start or re-run a closed month's settlement",
+           body=SettlementIn, response=SettlementOut, status=202)
+def start_settlement(call: Call) -> Any:
+    from chalicelib.handlers import settlement
+
+    return settlement.start(call.body.month)
+
+
+@api.route("/staff/settlements/{month}", "GET", role=STAFF, summary="A month's settlement and its totals",
+           response=SettlementOut)
+def settlement_status(call: Call) -> Any:
+    from chalicelib.handlers import settlement
+
+    return settlement.status(call.params["month"])
+
+
+@api.route("/merchant/settlements/{month}", "GET", role=MERCHANTS, summary="My line of a settled month",
+           response=MerchantSettlementOut)
+def merchant_settlement(call: Call) -> Any:
+    from chalicelib.handlers import settlement
+
+    return settlement.merchant_line(call.user.merchant_id or "", call.params["month"])
+
+
+# ---- events ----------------------------------------------------------------------------------
+
+
+@app.schedule(Cron(0, 16, "*", "*", "?", "*"))
+def monthly_settlement(event: Any) -> Any:
+    """Daily at 16:00 UTC = 01:00 KST; on the 1st it settles the month that closed at midnight."""
+    from chalicelib.handlers import settlement
+
+    return settlement.on_schedule()
+
+
+@app.on_sqs_message(queue="seoro-settlement", batch_size=5)
+def settlement_worker(event: SQSEvent) -> Any:
+    from chalicelib.handlers import settlement
+
+    return settlement.on_sqs_batch(event.to_dict(), event.context)

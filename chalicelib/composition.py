@@ -77,7 +77,7 @@ class Container:
             from chalicelib.storage.dynamo import DynamoStore
 
             s = self.settings
-            return DynamoStore(s.table_name, s.region, s.idempotency_ttl_seconds)
+            return DynamoStore(s.table_name, s.region, s.idempotency_ttl_seconds, s.settlement_shards)
 
         return self._get("store", build)  # type: ignore[no-any-return]
 
@@ -106,6 +106,24 @@ class Container:
         return self._get("verifier", build)  # type: ignore[no-any-return]
 
     @property
+    def sqs(self) -> Any:
+        def build() -> Any:
+            import boto3
+
+            return boto3.client("sqs", region_name=self.settings.region)
+
+        return self._get("sqs", build)
+
+    @property
+    def s3(self) -> Any:
+        def build() -> Any:
+            import boto3
+
+            return boto3.client("s3", region_name=self.settings.region)
+
+        return self._get("s3", build)
+
+    @property
     def policies(self) -> PolicyCache:
         def build() -> PolicyCache:
             return PolicyCache(self.store.list_policies, self.settings.policy_cache_seconds)
@@ -127,7 +145,7 @@ def container() -> Container:
 
 
 def override(**parts: Any) -> Container:
-    """Replace parts (settings, clock, store, bank, verifier, policies) for tests; the rest rebuilds."""
+    """Replace parts (settings, clock, store, bank, verifier, policies, sqs, s3) for tests; the rest rebuilds."""
     global _container
     with _lock:
         _container = Container(overrides=dict(parts))

@@ -16,6 +16,8 @@ class Settings:
     table_name: str = "seoro-local-main"
     notices_bucket: str = "seoro-notices-local"
     reports_bucket: str = "seoro-reports-local"
+    settlement_queue_url: str | None = None
+    settlement_shards: int = 256
     auth_jwks_file: str | None = None
     auth_jwks_url: str | None = None
     auth_issuer: str | None = None
@@ -46,6 +48,8 @@ class Settings:
             table_name=e.get("TABLE_NAME", d.table_name),
             notices_bucket=e.get("NOTICES_BUCKET", d.notices_bucket),
             reports_bucket=e.get("REPORTS_BUCKET", d.reports_bucket),
+            settlement_queue_url=opt("SETTLEMENT_QUEUE_URL"),
+            settlement_shards=int(e.get("SETTLEMENT_SHARDS", d.settlement_shards)),
             auth_jwks_file=opt("AUTH_JWKS_FILE"),
             auth_jwks_url=opt("AUTH_JWKS_URL"),
             auth_issuer=opt("AUTH_ISSUER"),

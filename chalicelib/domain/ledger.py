@@ -7,11 +7,16 @@ from dataclasses import dataclass
 MOVE_CHARGE = "charge"
 MOVE_PAYMENT = "payment"
 MOVE_REFUND = "refund"
+MOVE_CASHBACK = "cashback"
 
 
 @dataclass(frozen=True)
 class Movement:
-    """A signed change to the two balances of one wallet, with what caused it."""
+    """A signed change to the two balances of one wallet, with what caused it.
+
+    Payments and refunds also name the merchant and, for payments, the list amount and discount, so
+    the settlement can write each merchant's line from the residents' ledgers.
+    """
 
     user_id: str
     movement_id: str
@@ -20,3 +25,11 @@ class Movement:
     d_charged: int
     d_cashback: int
     created_at: str
+    merchant_id: str | None = None
+    gross: int = 0
+    discount: int = 0
+
+
+def balances_match(charged: int, cashback: int, movements: list[Movement]) -> bool:
+    """Every wallet's balances equal the sum of its recorded movements."""
+    return (charged, cashback) == (sum(m.d_charged for m in movements), sum(m.d_cashback for m in movements))

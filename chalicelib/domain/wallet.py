@@ -30,7 +30,8 @@ class ResidentMonth:
     """A resident's counters for one KST month.
 
     `spend` is each program's counter of eligible spend, `accrued` each program's pending cashback
-    (always F_p(spend[p]) under that month's policy), `charged` the month's top-ups.
+    (always F_p(spend[p]) under that month's policy), `charged` the month's top-ups. Once settled,
+    `credited`, `settled_accrued` and `adjustment_applied` record what the settlement did.
     """
 
     user_id: str
@@ -41,6 +42,9 @@ class ResidentMonth:
     accrued: dict[str, int] = field(default_factory=dict)
     settled: bool = False
     version: int = 0
+    credited: int = 0
+    settled_accrued: dict[str, int] = field(default_factory=dict)
+    adjustment_applied: int = 0
 
     @property
     def pending_cashback(self) -> int:

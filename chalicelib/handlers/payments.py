@@ -61,7 +61,7 @@ def create_payment(user: Principal, body: PaymentIn, key: str) -> Result:
                 payments=[(p, 0)],
                 movements=[
                     Movement(user.sub, p.payment_id, MOVE_PAYMENT, p.payment_id, -p.from_charged,
-                             -p.from_cashback, p.created_at)
+                             -p.from_cashback, p.created_at, p.merchant_id, p.list_amount, p.discount)
                 ],
                 idem=StoredResponse(idem_id, request_hash, 201, to_json(out)),
             ),
@@ -117,7 +117,7 @@ def refund(user: Principal, payment_id: str, body: RefundIn, key: str) -> Result
                 payments=[(p, payment.version)],
                 movements=[
                     Movement(payment.user_id, new_id("mv"), MOVE_REFUND, p.payment_id, outcome.to_charged,
-                             outcome.to_cashback, stamp)
+                             outcome.to_cashback, stamp, p.merchant_id)
                 ],
                 idem=StoredResponse(idem_id, request_hash, 200, to_json(out)),
             ),

@@ -8,7 +8,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -22,6 +22,7 @@ from chalicelib.domain.ledger import Movement
 from chalicelib.domain.merchant import Delivery, Merchant
 from chalicelib.domain.payment import Payment
 from chalicelib.domain.policy import Policy, policy_from_dict, policy_to_dict
+from chalicelib.domain.settlement import DEFAULT_SHARDS, MerchantLine, Totals, shard_of
 from chalicelib.domain.wallet import ResidentMonth, Wallet
 from chalicelib.storage.models import Models, define_models
 
@@ -39,6 +40,14 @@ class IdempotencyRace(Exception):
 
 def _user_pk(user_id: str) -> str:
     return f"U#{user_id}"
+
+
+def _shard_pk(shard: int) -> str:
+    return f"WSHARD#{shard:03d}"
+
+
+def _settle_pk(month: str) -> str:
+    return f"SETTLE#{month}"
 
 
 def _month_sk(month: str) -> str:
@@ -82,9 +91,12 @@ class Writes:
 class DynamoStore:
     """All persistence of the app on the single main table."""
 
-    def __init__(self, table_name: str, region: str, idempotency_ttl_seconds: int = 86_400) -> None:
+    def __init__(
+        self, table_name: str, region: str, idempotency_ttl_seconds: int = 86_400, shards: int = DEFAULT_SHARDS
+    ) -> None:
         self.m: Models = define_models(table_name, region)
         self._idem_ttl = idempotency_ttl_seconds
+        self.shards = shards
 
     # ---- conversions -------------------------------------------------------------------------
 
@@ -103,6 +115,8 @@ class DynamoStore:
         return self.m.WalletItem(
             _user_pk(w.user_id),
             WALLET_SK,
+            gsi2pk=_shard_pk(shard_of(w.user_id, self.shards)),
+            gsi2sk=w.user_id,
             user_id=w.user_id,
             dong=w.dong,
             charged_balance=w.charged_balance,
@@ -128,6 +142,9 @@ class DynamoStore:
             accrued=self._int_map(it.accrued),
             settled=bool(it.settled),
             version=int(it.version),
+            credited=int(it.credited or 0),
+            settled_accrued=self._int_map(it.settled_accrued),
+            adjustment_applied=int(it.adjustment_applied or 0),
         )
 
     def _month_item(self, r: ResidentMonth) -> Any:
@@ -142,6 +159,9 @@ class DynamoStore:
             accrued=dict(r.accrued),
             settled=r.settled,
             version=r.version,
+            credited=r.credited,
+            settled_accrued=dict(r.settled_accrued),
+            adjustment_applied=r.adjustment_applied,
         )
 
     def _payment(self, it: Any) -> Payment:
@@ -463,6 +483,9 @@ class DynamoStore:
                 d_charged=mv.d_charged,
                 d_cashback=mv.d_cashback,
                 created_at=mv.created_at,
+                merchant_id=mv.merchant_id,
+                gross=mv.gross,
+                discount=mv.discount,
             )
             ops.append((item, Item.pk.does_not_exist()))
         try:
@@ -491,9 +514,161 @@ class DynamoStore:
                 d_charged=int(it.d_charged),
                 d_cashback=int(it.d_cashback),
                 created_at=it.created_at,
+                merchant_id=it.merchant_id,
+                gross=int(it.gross or 0),
+                discount=int(it.discount or 0),
             )
             for it in items
         ]
+
+    # ---- settlement --------------------------------------------------------------------------
+
+    def wallets_in_shard(self, shard: int, cursor: str | None, limit: int) -> Page:
+        """One page of a shard's wallets (the sparse gsi2 holds only wallets under WSHARD#)."""
+        return self._page(
+            lambda start: self.m.Item.gsi2.query(_shard_pk(shard), limit=limit, last_evaluated_key=start),
+            self._wallet,
+            cursor,
+            limit,
+            ("pk", "sk", "gsi2pk", "gsi2sk"),
+            _shard_pk(shard),
+        )
+
+    def months_of(self, user_ids: list[str], month: str) -> dict[str, ResidentMonth]:
+        """The residents' month counters in one consistent BatchGetItem (absent ones are empty)."""
+        if not user_ids:
+            return {}
+        keys = [(_user_pk(u), _month_sk(month)) for u in user_ids]
+        found = {
+            it.user_id: self._month(it)
+            for it in self._guard(lambda: list(self.m.MonthItem.batch_get(keys, consistent_read=True)))
+        }
+        return {u: found.get(u) or ResidentMonth(u, month) for u in user_ids}
+
+    def get_run(self, month: str) -> SettlementRun | None:
+        """The month's settlement run record (a plain view: see `SettlementRun`)."""
+        try:
+            it = self.m.RunItem.get(_settle_pk(month), "RUN", consistent_read=True)
+        except self.m.RunItem.DoesNotExist:
+            return None
+        except PynamoDBException as exc:
+            raise StorageUnavailable("the settlement store is unavailable") from exc
+        return SettlementRun(
+            month=it.month,
+            run_id=it.run_id,
+            status=it.status,
+            shards_total=int(it.shards_total),
+            shards_done=int(it.shards_done),
+            started_at=it.started_at,
+            finished_at=it.finished_at,
+            totals=totals_from_json(it.totals) if it.totals else None,
+            reports=list(it.reports or []),
+        )
+
+    def start_run(self, run: SettlementRun, previous_run_id: str | None) -> bool:
+        """Begin a run, unless another request began one meanwhile (then False)."""
+        item = self.m.RunItem(
+            _settle_pk(run.month),
+            "RUN",
+            month=run.month,
+            run_id=run.run_id,
+            status=run.status,
+            shards_total=run.shards_total,
+            shards_done=0,
+            started_at=run.started_at,
+        )
+        Item = self.m.RunItem
+        condition = Item.pk.does_not_exist() if previous_run_id is None else Item.run_id == previous_run_id
+        try:
+            item.save(condition=condition)
+            return True
+        except PynamoDBException as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise StorageUnavailable("the settlement store is unavailable") from exc
+
+    def mark_running(self, month: str, run_id: str) -> None:
+        Item = self.m.RunItem
+        try:
+            Item(_settle_pk(month), "RUN").update(
+                actions=[Item.status.set("running")],
+                condition=(Item.run_id == run_id) & (Item.status == "queued"),
+            )
+        except PynamoDBException as exc:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise StorageUnavailable("the settlement store is unavailable") from exc
+
+    def record_shard(self, month: str, run_id: str, shard: int, totals: Totals) -> bool:
+        """Store a shard's totals and count it done, once per run (a duplicate delivery counts nothing)."""
+        Item = self.m.Item
+        shard_item = self.m.ShardItem(
+            _settle_pk(month), f"SHARD#{shard:03d}", run_id=run_id, totals=totals_to_json(totals)
+        )
+        run = self.m.RunItem(_settle_pk(month), "RUN")
+        try:
+            with TransactWrite(connection=self._connection()) as tx:
+                tx.save(shard_item, condition=Item.pk.does_not_exist() | (self.m.ShardItem.run_id != run_id))
+                tx.update(run, actions=[self.m.RunItem.shards_done.add(1)], condition=self.m.RunItem.run_id == run_id)
+            return True
+        except TransactWriteError as exc:
+            if _cancelled_by_condition(exc):
+                return False
+            raise StorageUnavailable("the settlement store is unavailable") from exc
+
+    def shard_totals(self, month: str, run_id: str) -> list[Totals]:
+        """The totals every shard of this run recorded so far."""
+        items = self._guard(
+            lambda: list(
+                self.m.ShardItem.query(
+                    _settle_pk(month),
+                    self.m.Item.sk.startswith("SHARD#"),
+                    filter_condition=self.m.ShardItem.run_id == run_id,
+                    consistent_read=True,
+                )
+            )
+        )
+        return [totals_from_json(it.totals) for it in items]
+
+    def finish_run(self, month: str, run_id: str, status: str, totals: Totals, reports: list[str], at: str) -> None:
+        Item = self.m.RunItem
+        try:
+            Item(_settle_pk(month), "RUN").update(
+                actions=[
+                    Item.status.set(status),
+                    Item.totals.set(totals_to_json(totals)),
+                    Item.reports.set(reports),
+                    Item.finished_at.set(at),
+                ],
+                condition=Item.run_id == run_id,
+            )
+        except PynamoDBException as exc:
+            if _code(exc) != "ConditionalCheckFailedException":
+                raise StorageUnavailable("the settlement store is unavailable") from exc
+
+    def put_merchant_lines(self, month: str, lines: dict[str, MerchantLine]) -> None:
+        def write() -> None:
+            with self.m.MerchantLineItem.batch_write() as batch:
+                for merchant_id, line in lines.items():
+                    batch.save(
+                        self.m.MerchantLineItem(
+                            _settle_pk(month),
+                            f"MER#{merchant_id}",
+                            gross=line.gross,
+                            discounts=line.discounts,
+                            refunds=line.refunds,
+                        )
+                    )
+
+        self._guard(write)
+
+    def merchant_line(self, month: str, merchant_id: str) -> MerchantLine | None:
+        try:
+            it = self.m.MerchantLineItem.get(_settle_pk(month), f"MER#{merchant_id}")
+        except self.m.MerchantLineItem.DoesNotExist:
+            return None
+        except PynamoDBException as exc:
+            raise StorageUnavailable("the settlement store is unavailable") from exc
+        return MerchantLine(int(it.gross), int(it.discounts), int(it.refunds))
 
     # ---- plumbing ----------------------------------------------------------------------------
 
@@ -582,3 +757,26 @@ def _code(exc: PynamoDBException) -> str | None:
 
 def _cancelled_by_condition(exc: TransactWriteError) -> bool:
     return any(r is not None and r.code == "ConditionalCheckFailed" for r in exc.cancellation_reasons)
+
+
+@dataclass(frozen=True)
+class SettlementRun:
+    """The month's settlement as staff follow it."""
+
+    month: str
+    run_id: str
+    status: str
+    shards_total: int
+    shards_done: int
+    started_at: str
+    finished_at: str | None = None
+    totals: Totals | None = None
+    reports: list[str] = field(default_factory=list)
+
+
+def totals_to_json(totals: Totals) -> str:
+    return json.dumps(asdict(totals), separators=(",", ":"), ensure_ascii=False)
+
+
+def totals_from_json(text: str) -> Totals:
+    return Totals(**json.loads(text))

@@ -5,7 +5,7 @@ BatchGetItem and its writes one TransactWriteItems. Keys:
 
 | entry     | pk                  | sk                      | gsi1 (pk / sk)                   | gsi2 (pk / sk)            |
 |-----------|---------------------|-------------------------|----------------------------------|---------------------------|
-| wallet    | U#<user>            | WALLET                  |                                  |                           |
+| wallet    | U#<user>            | WALLET                  |                                  | WSHARD#<nnn> / <user>     |
 | month     | U#<user>            | M#<YYYY-MM>             |                                  |                           |
 | ledger    | U#<user>            | L#<time>#<id>           |                                  |                           |
 | payment   | P#<id>              | PAYMENT                 | U#<user> / <month>#<time>#<id>   | MER#<id> / <month>#<time> |
@@ -14,6 +14,7 @@ BatchGetItem and its writes one TransactWriteItems. Keys:
 | policy    | POLICY              | <YYYY-MM>               |                                  |                           |
 | campaign  | CAMP#<id>           | CAMPAIGN                | CAMPAIGNS / <time>#<id>          |                           |
 | idem      | I#<caller>#<key>    | IDEM                    |                                  |                           |
+| settle…   | SETTLE#<YYYY-MM>    | RUN, SHARD#<nnn>, MER#<id> |                               |                           |
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ class Models:
     PolicyItem: Any
     CampaignItem: Any
     IdemItem: Any
+    RunItem: Any
+    ShardItem: Any
+    MerchantLineItem: Any
 
 
 def define_models(table_name: str, region: str) -> Models:
@@ -104,6 +108,9 @@ def define_models(table_name: str, region: str) -> Models:
         accrued = MapAttribute[str, Any](default=dict)
         settled = BooleanAttribute(default=False)
         version = NumberAttribute()
+        credited = NumberAttribute(default=0)
+        settled_accrued = MapAttribute[str, Any](default=dict)
+        adjustment_applied = NumberAttribute(default=0)
 
     class LedgerItem(Item, discriminator="ledger"):  # type: ignore[call-arg]
         user_id = UnicodeAttribute()
@@ -112,6 +119,9 @@ def define_models(table_name: str, region: str) -> Models:
         d_charged = NumberAttribute()
         d_cashback = NumberAttribute()
         created_at = UnicodeAttribute()
+        merchant_id = UnicodeAttribute(null=True)
+        gross = NumberAttribute(default=0)
+        discount = NumberAttribute(default=0)
 
     class PaymentItem(Item, discriminator="payment"):  # type: ignore[call-arg]
         payment_id = UnicodeAttribute()
@@ -166,6 +176,26 @@ def define_models(table_name: str, region: str) -> Models:
         active = BooleanAttribute(default=True)
         created_at = UnicodeAttribute()
 
+    class RunItem(Item, discriminator="settlement-run"):  # type: ignore[call-arg]
+        month = UnicodeAttribute()
+        run_id = UnicodeAttribute()
+        status = UnicodeAttribute()
+        shards_total = NumberAttribute()
+        shards_done = NumberAttribute(default=0)
+        started_at = UnicodeAttribute()
+        finished_at = UnicodeAttribute(null=True)
+        totals = UnicodeAttribute(null=True)
+        reports = ListAttribute[str](of=UnicodeAttribute, default=list)
+
+    class ShardItem(Item, discriminator="settlement-shard"):  # type: ignore[call-arg]
+        run_id = UnicodeAttribute()
+        totals = UnicodeAttribute()
+
+    class MerchantLineItem(Item, discriminator="settlement-merchant"):  # type: ignore[call-arg]
+        gross = NumberAttribute()
+        discounts = NumberAttribute()
+        refunds = NumberAttribute()
+
     class IdemItem(Item, discriminator="idem"):  # type: ignore[call-arg]
         request_hash = UnicodeAttribute()
         status_code = NumberAttribute()
@@ -174,7 +204,8 @@ def define_models(table_name: str, region: str) -> Models:
 
     # One table connection (and so one botocore client) for every item type, not one per subclass.
     shared = Item._get_connection()
-    for cls in (WalletItem, MonthItem, LedgerItem, PaymentItem, MerchantItem, BizItem, PolicyItem, CampaignItem, IdemItem):
+    for cls in (WalletItem, MonthItem, LedgerItem, PaymentItem, MerchantItem, BizItem, PolicyItem, CampaignItem, IdemItem,
+                RunItem, ShardItem, MerchantLineItem):
         cls._connection = shared
     return Models(
         Item=Item,
@@ -187,4 +218,7 @@ def define_models(table_name: str, region: str) -> Models:
         PolicyItem=PolicyItem,
         CampaignItem=CampaignItem,
         IdemItem=IdemItem,
+        RunItem=RunItem,
+        ShardItem=ShardItem,
+        MerchantLineItem=MerchantLineItem,
     )

@@ -129,6 +129,7 @@ def env(signing_key: SigningKey) -> Iterator[Env]:
             auth_issuer=ISSUER,
             auth_audience=AUDIENCE,
             contention_deadline_seconds=30.0,
+            settlement_shards=8,
         )
         composition.override(settings=settings, clock=clock, bank=bank)
         seed_defaults()

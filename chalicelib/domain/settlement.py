@@ -1,0 +1,229 @@
+"""Monthly settlement: crediting each resident's month exactly once, and the month's books.
+
+A month closes at 00:00 KST on the 1st of the next month; its settlement credits every resident's net
+accruals plus any adjustment owed from refunds of earlier settled months. Residents are split into a
+fixed number of shards (by a hash of their id) so the work fans out through SQS.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field, replace
+
+from chalicelib.domain.ledger import Movement, balances_match
+from chalicelib.domain.policy import Policy
+from chalicelib.domain.wallet import ResidentMonth, Wallet
+
+DEFAULT_SHARDS = 256
+"""How many shards the residents are split into. Fixed per deployment: a wallet's shard is stored with it."""
+
+STATUS_QUEUED = "queued"
+STATUS_RUNNING = "running"
+STATUS_COMPLETED = "completed"
+STATUS_FAILED = "failed"
+MAX_PROBLEMS = 50
+
+
+def shard_of(user_id: str, shards: int = DEFAULT_SHARDS) -> int:
+    """A resident's settlement shard: stable, and spread evenly whatever the ids look like."""
+    return zlib.crc32(user_id.encode("utf-8")) % shards
+
+
+@dataclass(frozen=True)
+class Credit:
+    """What settling one resident's month did: `credited` is the signed change to cashback_balance."""
+
+    user_id: str
+    month: str
+    accrued: dict[str, int]
+    adjustment_applied: int
+    credited: int
+
+    @property
+    def accrued_total(self) -> int:
+        return sum(self.accrued.values())
+
+
+@dataclass(frozen=True)
+class SettleOutcome:
+    wallet: Wallet
+    month: ResidentMonth
+    credit: Credit
+
+
+def settle_resident(wallet: Wallet, month: ResidentMonth) -> SettleOutcome | None:
+    """Credit the month's net accruals plus what is owed from refunds of settled months.
+
+    A negative net takes cashback back, but never below zero; the rest stays owed (`adjustment_due`)
+    to the next month. Returns None when there is nothing to do (no activity, nothing owed) or the
+    month is already settled (exactly once: the settled flag is written with the credit).
+    """
+    if month.settled:
+        return None
+    accrued = dict(month.accrued)
+    if not accrued and month.version == 0 and wallet.adjustment_due == 0:
+        return None
+    net = sum(accrued.values()) + wallet.adjustment_due
+    if net >= 0:
+        credited, due_after = net, 0
+    else:
+        taken = min(wallet.cashback_balance, -net)
+        credited, due_after = -taken, net + taken
+    credit = Credit(
+        user_id=wallet.user_id,
+        month=month.month,
+        accrued=accrued,
+        adjustment_applied=wallet.adjustment_due - due_after,
+        credited=credited,
+    )
+    return SettleOutcome(
+        wallet=replace(
+            wallet,
+            cashback_balance=wallet.cashback_balance + credited,
+            adjustment_due=due_after,
+            version=wallet.version + 1,
+        ),
+        month=replace(
+            month,
+            settled=True,
+            credited=credited,
+            settled_accrued=accrued,
+            adjustment_applied=credit.adjustment_applied,
+            version=month.version + 1,
+        ),
+        credit=credit,
+    )
+
+
+def credit_of(month: ResidentMonth) -> Credit | None:
+    """The credit a settled month recorded (re-runs count it again without crediting it again)."""
+    if not month.settled:
+        return None
+    return Credit(
+        user_id=month.user_id,
+        month=month.month,
+        accrued=dict(month.settled_accrued),
+        adjustment_applied=month.adjustment_applied,
+        credited=month.credited,
+    )
+
+
+@dataclass(frozen=True)
+class MerchantLine:
+    """A merchant's month: gross list amounts, its own discounts, refunds, net payout, and fees (always 0)."""
+
+    gross: int = 0
+    discounts: int = 0
+    refunds: int = 0
+
+    @property
+    def net(self) -> int:
+        return self.gross - self.discounts - self.refunds
+
+    def plus(self, other: MerchantLine) -> MerchantLine:
+        return MerchantLine(self.gross + other.gross, self.discounts + other.discounts, self.refunds + other.refunds)
+
+
+@dataclass
+class Totals:
+    """What a shard (or the whole month, when shards are summed) settled. Sums only: order-free."""
+
+    residents: int = 0
+    settled_residents: int = 0
+    cashback_credited: int = 0
+    accrued: int = 0
+    adjustments_applied: int = 0
+    auto_donations: int = 0
+    by_program: dict[str, int] = field(default_factory=dict)
+    tier_spend: dict[str, list[int]] = field(default_factory=dict)
+    dongs: dict[str, list[int]] = field(default_factory=dict)
+    merchants: dict[str, list[int]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    def add_resident(
+        self,
+        wallet: Wallet,
+        month: ResidentMonth,
+        credit: Credit | None,
+        movements: list[Movement],
+        policy: Policy,
+    ) -> None:
+        """Count one resident: its credit, its spend per tier and dong, its merchants' lines, its books."""
+        self.residents += 1
+        dong = self.dongs.setdefault(wallet.dong, [0, 0])
+        dong[0] += 1
+        dong[1] += month.eligible_spend
+        if credit is not None:
+            self.settled_residents += 1
+            self.cashback_credited += credit.credited
+            self.accrued += credit.accrued_total
+            self.adjustments_applied += credit.adjustment_applied
+            for program_id, amount in credit.accrued.items():
+                self.by_program[program_id] = self.by_program.get(program_id, 0) + amount
+            if credit.credited != credit.accrued_total + credit.adjustment_applied:
+                self.problem(f"{wallet.user_id}: credited {credit.credited} != accrued + adjustment")
+        for program in policy.programs:
+            spend = month.spend.get(program.program_id, 0)
+            row = self.tier_spend.setdefault(program.program_id, [0] * len(program.tiers))
+            lower = 0
+            for i, tier in enumerate(program.tiers):
+                upper = spend if tier.up_to is None else min(spend, tier.up_to)
+                if upper > lower and i < len(row):
+                    row[i] += upper - lower
+                if tier.up_to is None or tier.up_to >= spend:
+                    break
+                lower = tier.up_to
+        for mv in movements:
+            if mv.merchant_id is None or not mv.created_at.startswith(month.month):
+                continue
+            line = self.merchants.setdefault(mv.merchant_id, [0, 0, 0])
+            if mv.kind == "payment":
+                line[0] += mv.gross
+                line[1] += mv.discount
+            elif mv.kind == "refund":
+                line[2] += mv.d_charged + mv.d_cashback
+        if not balances_match(wallet.charged_balance, wallet.cashback_balance, movements):
+            self.problem(f"{wallet.user_id}: balances differ from the sum of the wallet's movements")
+
+    def problem(self, text: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(text)
+
+    def merge(self, other: Totals) -> None:
+        """Fold another shard's totals in."""
+        self.residents += other.residents
+        self.settled_residents += other.settled_residents
+        self.cashback_credited += other.cashback_credited
+        self.accrued += other.accrued
+        self.adjustments_applied += other.adjustments_applied
+        self.auto_donations += other.auto_donations
+        for k, v in other.by_program.items():
+            self.by_program[k] = self.by_program.get(k, 0) + v
+        for k, row in other.tier_spend.items():
+            mine = self.tier_spend.setdefault(k, [0] * len(row))
+            for i, v in enumerate(row):
+                if i < len(mine):
+                    mine[i] += v
+                else:
+                    mine.append(v)
+        for table, into in ((other.dongs, self.dongs), (other.merchants, self.merchants)):
+            for k, row in table.items():
+                mine = into.setdefault(k, [0] * len(row))
+                for i, v in enumerate(row):
+                    mine[i] += v
+        for p in other.problems:
+            self.problem(p)
+
+    @property
+    def books_balanced(self) -> bool:
+        return not self.problems and self.cashback_credited == self.accrued + self.adjustments_applied
+
+    def by_funder(self, policy: Policy) -> dict[str, int]:
+        """What each funder owes for the month: the accruals of the programs it funds."""
+        owed: dict[str, int] = {}
+        for program in policy.programs:
+            owed[program.funder] = owed.get(program.funder, 0) + self.by_program.get(program.program_id, 0)
+        for program_id, amount in self.by_program.items():
+            if policy.program(program_id) is None:
+                owed["unknown"] = owed.get("unknown", 0) + amount
+        return owed
