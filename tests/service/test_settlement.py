@@ -48,8 +48,8 @@ def settle(env: Env, month: str) -> dict[str, Any]:
     return dict(body)
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=KST)
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=KST)
 
 
 def refund(env: Env, merchant: str, payment: dict[str, Any], amount: int) -> None:
@@ -152,7 +152,9 @@ def test_the_same_shard_message_twice_and_a_worker_killed_mid_shard_credit_nobod
     env.clock.set(at(2020, 4, 1, 1, 0))
     status, body = env.call("POST", "/staff/settlements", role="staff", sub="c", body={"month": "2020-03"})
     assert status == 202
-    run_id = env.container.store.get_run("2020-03").run_id
+    run = env.container.store.get_run("2020-03")
+    assert run is not None
+    run_id = run.run_id
     shard = shard_of(users[0], env.container.store.shards)
     message = json.dumps({"month": "2020-03", "run_id": run_id, "shard": shard})
 
