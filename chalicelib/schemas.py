@@ -207,6 +207,7 @@ class ProgramIn(Strict):
     funder: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
     applies_to: Literal["all", "benefit-plus"] = "all"
     tiers: Annotated[list[TierIn], Field(min_length=1, max_length=20)]
+    monthly_budget: Annotated[int, Field(ge=0, le=10**13)] | None = None
 
 
 class PolicyIn(Strict):
@@ -225,6 +226,8 @@ class ProgramOut(Out):
     funder: str
     applies_to: str
     tiers: list[TierOut]
+    monthly_budget: int | None = Field(default=None, description="Won per month from the funder; null: unlimited.")
+    budget_remaining: int | None = Field(default=None, description="What is left of this month's budget.")
 
 
 class PolicyOut(Out):

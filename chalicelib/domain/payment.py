@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from chalicelib.domain.errors import InvalidState, ValidationFailed
@@ -85,9 +86,19 @@ class PaymentOutcome:
 
 
 def _move_counters(
-    month: ResidentMonth, policy: Policy, programs: tuple[str, ...], delta: int
+    month: ResidentMonth,
+    policy: Policy,
+    programs: tuple[str, ...],
+    delta: int,
+    budget_left: Mapping[str, int] | None = None,
 ) -> tuple[ResidentMonth, dict[str, int]]:
-    """Move each covering program's counter by `delta` and return the accrual F(c′) − F(c) per program."""
+    """Move each covering program's counter by `delta` and return each program's accrual.
+
+    Without a budget the accrual is F(c′) − F(c). A program whose monthly budget is running out
+    grants at most what is left (`budget_left`), so a payment may get part of its accrual. A refund
+    takes the resident's accrued cashback down to at most F(c′) (exactly F(c′) − F(c) when no
+    budget ever capped it), and what it takes back returns to the budget.
+    """
     spend = dict(month.spend)
     accrued = dict(month.accrued)
     accruals: dict[str, int] = {}
@@ -97,9 +108,16 @@ def _move_counters(
             continue
         before = spend.get(program_id, 0)
         after = before + delta
-        accruals[program_id] = program.accrual(before, after)
+        held = accrued.get(program_id, 0)
+        if delta >= 0:
+            due = program.accrual(before, after)
+            left = None if budget_left is None else budget_left.get(program_id)
+            change = due if left is None else max(0, min(due, left))
+        else:
+            change = min(held, program.cumulative(after)) - held
+        accruals[program_id] = change
         spend[program_id] = after
-        accrued[program_id] = accrued.get(program_id, 0) + accruals[program_id]
+        accrued[program_id] = held + change
     moved = replace(
         month,
         eligible_spend=month.eligible_spend + delta,
@@ -110,7 +128,13 @@ def _move_counters(
     return moved, accruals
 
 
-def apply_payment(wallet: Wallet, month: ResidentMonth, policy: Policy, req: PaymentRequest) -> PaymentOutcome:
+def apply_payment(
+    wallet: Wallet,
+    month: ResidentMonth,
+    policy: Policy,
+    req: PaymentRequest,
+    budget_left: Mapping[str, int] | None = None,
+) -> PaymentOutcome:
     """Everything a payment changes, computed at once so it can be written in one transaction.
 
     Only the part drawn from `charged_balance` is eligible spend; it moves the counter of every program
@@ -124,7 +148,7 @@ def apply_payment(wallet: Wallet, month: ResidentMonth, policy: Policy, req: Pay
     source = draw(paid, req.use_cashback, wallet)
     require_funds(wallet, source.from_charged, source.from_cashback)
     programs = tuple(p.program_id for p in policy.programs if p.covers(req.benefit_plus, req.channel))
-    new_month, accruals = _move_counters(month, policy, programs, source.from_charged)
+    new_month, accruals = _move_counters(month, policy, programs, source.from_charged, budget_left)
     payment = Payment(
         payment_id=req.payment_id,
         user_id=req.user_id,

@@ -36,6 +36,8 @@ class Program:
     funder: str
     tiers: tuple[Tier, ...]
     applies_to: str = SCOPE_ALL
+    monthly_budget: int | None = None
+    """What the funder puts into this program each month (won); None: unlimited."""
 
     def covers(self, benefit_plus: bool, channel: str) -> bool:
         """`benefit-plus` covers Benefit Plus merchants and every 배달서구 delivery order; `all` covers all."""
@@ -115,6 +117,8 @@ def validate_policy(policy: Policy) -> list[str]:
         problems.extend(f"program {program.program_id}: {p}" for p in validate_tiers(program.tiers))
     if not policy.programs:
         problems.append("a policy needs at least one program")
+        if program.monthly_budget is not None and program.monthly_budget < 0:
+            problems.append(f"program {program.program_id}: monthly_budget must not be negative")
     if policy.monthly_charge_limit <= 0:
         problems.append("monthly_charge_limit must be positive")
     if policy.balance_limit <= 0:
@@ -155,6 +159,7 @@ def policy_to_dict(policy: Policy) -> dict[str, object]:
                 "funder": p.funder,
                 "applies_to": p.applies_to,
                 "tiers": [{"up_to": t.up_to, "rate_bp": t.rate_bp} for t in p.tiers],
+                "monthly_budget": p.monthly_budget,
             }
             for p in policy.programs
         ],
@@ -178,6 +183,7 @@ def policy_from_dict(doc: dict[str, object]) -> Policy:
                     Tier(up_to=None if t["up_to"] is None else int(t["up_to"]), rate_bp=int(t["rate_bp"]))
                     for t in p["tiers"]
                 ),
+                monthly_budget=None if p.get("monthly_budget") is None else int(p["monthly_budget"]),
             )
             for p in programs
         ),

@@ -9,6 +9,7 @@ from chalicelib.domain.idempotency import StoredResponse, fingerprint, record_id
 from chalicelib.domain.ledger import MOVE_PAYMENT, MOVE_REFUND, Movement
 from chalicelib.domain.months import kst_iso, month_of
 from chalicelib.domain.payment import PaymentRequest, apply_payment, apply_refund, discount_for
+from chalicelib.handlers import budgets
 from chalicelib.handlers.common import new_id, now, policy_in_force, retrying, to_json
 from chalicelib.handlers.presenters import payment_out
 from chalicelib.schemas import PaymentIn, PaymentList, PaymentOut, PaymentsQuery, RefundIn
@@ -29,7 +30,14 @@ def create_payment(user: Principal, body: PaymentIn, key: str) -> Result:
     def attempt() -> Result:
         at = now()
         month = month_of(at)
-        loaded = c.store.load(user_id=user.sub, month=month, merchant_id=body.merchant_id, idem_id=idem_id)
+        policy = policy_in_force(month)
+        loaded = c.store.load(
+            user_id=user.sub,
+            month=month,
+            merchant_id=body.merchant_id,
+            idem_id=idem_id,
+            budgets=(month, budgets.budgeted(policy)),
+        )
         if loaded.idem is not None:
             return Result(*replay(loaded.idem, request_hash))
         if loaded.wallet is None or loaded.month is None:
@@ -40,7 +48,7 @@ def create_payment(user: Principal, body: PaymentIn, key: str) -> Result:
         outcome = apply_payment(
             loaded.wallet,
             loaded.month,
-            policy_in_force(month),
+            policy,
             PaymentRequest(
                 payment_id=new_id("pay"),
                 user_id=user.sub,
@@ -51,6 +59,7 @@ def create_payment(user: Principal, body: PaymentIn, key: str) -> Result:
                 use_cashback=body.use_cashback,
                 created_at=kst_iso(at),
             ),
+            budget_left=budgets.left(policy, loaded.budget_used),
         )
         p = outcome.payment
         out = payment_out(p).model_dump()
@@ -64,6 +73,7 @@ def create_payment(user: Principal, body: PaymentIn, key: str) -> Result:
                              -p.from_cashback, p.created_at, p.merchant_id, p.list_amount, p.discount)
                 ],
                 idem=StoredResponse(idem_id, request_hash, 201, to_json(out)),
+                budget=budgets.changes(month, policy, loaded.budget_used, p.cashback),
             ),
             int(at.timestamp()),
         )
@@ -103,10 +113,13 @@ def refund(user: Principal, payment_id: str, body: RefundIn, key: str) -> Result
         payment = first.payment
         if payment is None or payment.merchant_id != user.merchant_id:
             raise NotFound("no such payment")
-        loaded = c.store.load(user_id=payment.user_id, month=payment.month)
+        policy = policy_in_force(payment.month)
+        loaded = c.store.load(
+            user_id=payment.user_id, month=payment.month, budgets=(payment.month, budgets.budgeted(policy))
+        )
         if loaded.wallet is None or loaded.month is None:
             raise NotFound("the payer's wallet is gone")
-        outcome = apply_refund(payment, loaded.wallet, loaded.month, policy_in_force(payment.month), body.amount)
+        outcome = apply_refund(payment, loaded.wallet, loaded.month, policy, body.amount)
         p = outcome.payment
         out = payment_out(p).model_dump()
         stamp = kst_iso(at)
@@ -120,6 +133,7 @@ def refund(user: Principal, payment_id: str, body: RefundIn, key: str) -> Result
                              outcome.to_cashback, stamp, p.merchant_id)
                 ],
                 idem=StoredResponse(idem_id, request_hash, 200, to_json(out)),
+                budget=budgets.changes(payment.month, policy, loaded.budget_used, outcome.accruals),
             ),
             int(at.timestamp()),
         )

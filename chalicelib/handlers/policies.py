@@ -12,7 +12,16 @@ from chalicelib.schemas import PolicyIn, PolicyOut
 
 
 def current() -> PolicyOut:
-    return policy_out(policy_in_force(month_of(now())))
+    """The policy in force, with what is left of each budgeted program this month (a live gauge)."""
+    month = month_of(now())
+    policy = policy_in_force(month)
+    store = composition.container().store
+    left = {
+        p.program_id: max(p.monthly_budget - store.budget_used(month, p.program_id), 0)
+        for p in policy.programs
+        if p.monthly_budget is not None
+    }
+    return policy_out(policy, left)
 
 
 def publish(month: str, body: PolicyIn) -> PolicyOut:
@@ -30,6 +39,7 @@ def publish(month: str, body: PolicyIn) -> PolicyOut:
                 funder=p.funder,
                 applies_to=p.applies_to,
                 tiers=tuple(Tier(up_to=t.up_to, rate_bp=t.rate_bp) for t in p.tiers),
+                monthly_budget=p.monthly_budget,
             )
             for p in body.programs
         ),

@@ -77,7 +77,8 @@ def merchant_registered_out(m: Merchant) -> MerchantRegisteredOut:
     return MerchantRegisteredOut(**merchant_out(m).model_dump(), business_number=m.business_number)
 
 
-def policy_out(p: Policy) -> PolicyOut:
+def policy_out(p: Policy, budget_remaining: dict[str, int] | None = None) -> PolicyOut:
+    left = budget_remaining or {}
     return PolicyOut(
         effective_month=p.effective_month,
         programs=[
@@ -86,6 +87,8 @@ def policy_out(p: Policy) -> PolicyOut:
                 funder=pr.funder,
                 applies_to=pr.applies_to,
                 tiers=[TierOut(up_to=t.up_to, rate_bp=t.rate_bp) for t in pr.tiers],
+                monthly_budget=pr.monthly_budget,
+                budget_remaining=left.get(pr.program_id),
             )
             for pr in p.programs
         ],

@@ -15,6 +15,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.budget import BUDGET_SHARDS
 from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.errors import Conflict, Contention, StorageUnavailable, ValidationFailed
 from chalicelib.domain.idempotency import StoredResponse
@@ -46,6 +47,10 @@ def _shard_pk(shard: int) -> str:
     return f"WSHARD#{shard:03d}"
 
 
+def _budget_pk(month: str, program_id: str) -> str:
+    return f"BUDGET#{month}#{program_id}"
+
+
 def _settle_pk(month: str) -> str:
     return f"SETTLE#{month}"
 
@@ -71,6 +76,8 @@ class Loaded:
     merchant: Merchant | None = None
     payment: Payment | None = None
     idem: StoredResponse | None = None
+    budget_used: dict[str, dict[int, int]] = field(default_factory=dict)
+    """Per budgeted program: `used` of each budget slice that exists (absent slices are unused)."""
 
 
 @dataclass
@@ -86,6 +93,18 @@ class Writes:
     payments: list[tuple[Payment, int]] = field(default_factory=list)
     movements: list[Movement] = field(default_factory=list)
     idem: StoredResponse | None = None
+    budget: list[BudgetChange] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BudgetChange:
+    """Add `delta` to one slice of a program's monthly budget, keeping 0 ≤ used ≤ cap."""
+
+    month: str
+    program_id: str
+    shard: int
+    cap: int
+    delta: int
 
 
 class DynamoStore:
@@ -269,9 +288,17 @@ class DynamoStore:
         merchant_id: str | None = None,
         payment_id: str | None = None,
         idem_id: str | None = None,
+        budgets: tuple[str, list[str]] | None = None,
     ) -> Loaded:
-        """Everything a unit of work needs, in one consistent BatchGetItem."""
+        """Everything a unit of work needs, in one consistent BatchGetItem.
+
+        `budgets` is (month, [program ids]): every slice of those programs' budgets is read too.
+        """
         keys: list[tuple[str, str]] = []
+        if budgets is not None:
+            keys += [
+                (_budget_pk(budgets[0], pid), f"S#{k}") for pid in budgets[1] for k in range(BUDGET_SHARDS)
+            ]
         if user_id is not None:
             keys.append((_user_pk(user_id), WALLET_SK))
             if month is not None:
@@ -290,7 +317,11 @@ class DynamoStore:
             "payment": self.m.PaymentItem,
             "idem": self.m.IdemItem,
         }
+        budget_used: dict[str, dict[int, int]] = {}
         for it in self._guard(lambda: list(self.m.Item.batch_get(keys, consistent_read=True))):
+            if isinstance(it, self.m.BudgetItem):
+                budget_used.setdefault(it.pk.rsplit("#", 1)[-1], {})[int(it.sk[2:])] = int(it.used or 0)
+                continue
             for name, cls in kinds.items():
                 if isinstance(it, cls):
                     found[name] = it
@@ -305,6 +336,7 @@ class DynamoStore:
             merchant=self._merchant(found["merchant"]) if "merchant" in found else None,
             payment=self._payment(found["payment"]) if "payment" in found else None,
             idem=self._idem(found["idem"]) if "idem" in found else None,
+            budget_used=budget_used,
         )
 
     def get_merchant(self, merchant_id: str) -> Merchant | None:
@@ -488,10 +520,22 @@ class DynamoStore:
                 discount=mv.discount,
             )
             ops.append((item, Item.pk.does_not_exist()))
+        Budget = self.m.BudgetItem
         try:
             with TransactWrite(connection=self._connection()) as tx:
                 for item, condition in ops:
                     tx.save(item, condition=condition)
+                for b in writes.budget:
+                    guard = (
+                        Budget.used.does_not_exist() | (Budget.used <= b.cap - b.delta)
+                        if b.delta > 0
+                        else Budget.used >= -b.delta
+                    )
+                    tx.update(
+                        Budget(_budget_pk(b.month, b.program_id), f"S#{b.shard}"),
+                        actions=[Budget.used.add(b.delta), Budget.cap.set(b.cap)],
+                        condition=guard,
+                    )
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons
             first = reasons[0] if reasons else None
@@ -520,6 +564,11 @@ class DynamoStore:
             )
             for it in items
         ]
+
+    def budget_used(self, month: str, program_id: str) -> int:
+        """How much of a program's monthly budget is granted, summed over its slices."""
+        items = self._guard(lambda: list(self.m.BudgetItem.query(_budget_pk(month, program_id))))
+        return sum(int(it.used or 0) for it in items)
 
     # ---- settlement --------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ BatchGetItem and its writes one TransactWriteItems. Keys:
 | policy    | POLICY              | <YYYY-MM>               |                                  |                           |
 | campaign  | CAMP#<id>           | CAMPAIGN                | CAMPAIGNS / <time>#<id>          |                           |
 | idem      | I#<caller>#<key>    | IDEM                    |                                  |                           |
+| budget    | BUDGET#<month>#<program> | S#<k>              |                                  |                           |
 | settle…   | SETTLE#<YYYY-MM>    | RUN, SHARD#<nnn>, MER#<id> |                               |                           |
 """
 
@@ -51,6 +52,7 @@ class Models:
     RunItem: Any
     ShardItem: Any
     MerchantLineItem: Any
+    BudgetItem: Any
 
 
 def define_models(table_name: str, region: str) -> Models:
@@ -196,6 +198,10 @@ def define_models(table_name: str, region: str) -> Models:
         discounts = NumberAttribute()
         refunds = NumberAttribute()
 
+    class BudgetItem(Item, discriminator="budget"):  # type: ignore[call-arg]
+        cap = NumberAttribute(null=True)
+        used = NumberAttribute(default=0)
+
     class IdemItem(Item, discriminator="idem"):  # type: ignore[call-arg]
         request_hash = UnicodeAttribute()
         status_code = NumberAttribute()
@@ -205,7 +211,7 @@ def define_models(table_name: str, region: str) -> Models:
     # One table connection (and so one botocore client) for every item type, not one per subclass.
     shared = Item._get_connection()
     for cls in (WalletItem, MonthItem, LedgerItem, PaymentItem, MerchantItem, BizItem, PolicyItem, CampaignItem, IdemItem,
-                RunItem, ShardItem, MerchantLineItem):
+                RunItem, ShardItem, MerchantLineItem, BudgetItem):
         cls._connection = shared
     return Models(
         Item=Item,
@@ -221,4 +227,5 @@ def define_models(table_name: str, region: str) -> Models:
         RunItem=RunItem,
         ShardItem=ShardItem,
         MerchantLineItem=MerchantLineItem,
+        BudgetItem=BudgetItem,
     )

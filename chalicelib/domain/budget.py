@@ -1,0 +1,74 @@
+"""Sharded monthly budget counters: a program's budget is split into fixed slices so that thousands of
+payments a minute do not all update one DynamoDB item (a hot key).
+
+Each slice has a cap (the budget divided evenly) and a `used` counter; a grant or a give-back touches
+one or a few slices, each conditioned in the payment's transaction on staying within `0 ≤ used ≤ cap`.
+The sum of the slices is the program's exact use of its budget.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+BUDGET_SHARDS = 8
+
+
+def caps(budget: int, shards: int = BUDGET_SHARDS) -> list[int]:
+    """The budget split into `shards` caps that add up to it exactly."""
+    base, extra = divmod(budget, shards)
+    return [base + (1 if k < extra else 0) for k in range(shards)]
+
+
+@dataclass(frozen=True)
+class Slice:
+    shard: int
+    cap: int
+    used: int
+
+    @property
+    def room(self) -> int:
+        return self.cap - self.used
+
+
+def remaining(slices: list[Slice]) -> int:
+    return sum(max(s.room, 0) for s in slices)
+
+
+def allocate(slices: list[Slice], amount: int, rng: random.Random | None = None) -> dict[int, int]:
+    """Spread a signed change over the slices: a grant (> 0) into slices with room, a give-back (< 0)
+    out of slices with use. A random slice that can take all of it is preferred, so concurrent payments
+    land on different items; otherwise the change is split, largest first."""
+    if amount == 0:
+        return {}
+    pick = rng or random
+    if amount > 0:
+        fits = [s for s in slices if s.room >= amount]
+        if fits:
+            return {pick.choice(fits).shard: amount}
+        order = sorted(slices, key=lambda s: s.room, reverse=True)
+        take = {s.shard: min(s.room, amount) for s in order}
+    else:
+        need = -amount
+        fits = [s for s in slices if s.used >= need]
+        if fits:
+            return {pick.choice(fits).shard: amount}
+        order = sorted(slices, key=lambda s: s.used, reverse=True)
+        take = {s.shard: -min(s.used, need) for s in order}
+    out: dict[int, int] = {}
+    left = abs(amount)
+    for shard, part in take.items():
+        if left == 0:
+            break
+        step = min(abs(part), left)
+        if step:
+            out[shard] = step if amount > 0 else -step
+            left -= step
+    if left:
+        raise ValueError("the slices cannot take this change")
+    return out
+
+
+def slices_for(budget: int, used: dict[int, int]) -> list[Slice]:
+    """A program's slices for the month: caps from its budget, `used` from storage (absent: unused)."""
+    return [Slice(k, cap, used.get(k, 0)) for k, cap in enumerate(caps(budget))]
