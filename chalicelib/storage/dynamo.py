@@ -533,7 +533,7 @@ class DynamoStore:
                     )
                     tx.update(
                         Budget(_budget_pk(b.month, b.program_id), f"S#{b.shard}"),
-                        actions=[Budget.used.add(b.delta), Budget.cap.set(b.cap)],
+                        actions=[Budget.used.add(b.delta), Budget.cap.set(b.cap), Budget.entry.set(Budget)],
                         condition=guard,
                     )
         except TransactWriteError as exc:
