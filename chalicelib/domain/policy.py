@@ -45,20 +45,23 @@ class Program:
             return True
         return benefit_plus or channel == CHANNEL_DELIVERY
 
+    def tier_spend(self, spend: int) -> list[int]:
+        """How much of a month's eligible spend falls in each tier (a payment straddling a bound is split)."""
+        parts: list[int] = []
+        lower = 0
+        for tier in self.tiers:
+            upper = spend if tier.up_to is None else min(spend, tier.up_to)
+            parts.append(max(upper - lower, 0))
+            if tier.up_to is not None:
+                lower = max(lower, tier.up_to)
+        return parts
+
     def cumulative(self, spend: int) -> int:
         """F_p(spend): the cashback a month with this much eligible spend earns in total."""
         if spend <= 0:
             return 0
-        acc = 0
-        lower = 0
-        for tier in self.tiers:
-            upper = spend if tier.up_to is None else min(spend, tier.up_to)
-            if upper > lower:
-                acc += tier.rate_bp * (upper - lower)
-            if tier.up_to is None or tier.up_to >= spend:
-                break
-            lower = tier.up_to
-        return acc // BP_SCALE
+        exact = sum(t.rate_bp * part for t, part in zip(self.tiers, self.tier_spend(spend), strict=True))
+        return exact // BP_SCALE
 
     def accrual(self, before: int, after: int) -> int:
         """What an event moving the counter from `before` to `after` accrues (negative for a refund)."""

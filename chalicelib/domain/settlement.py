@@ -163,16 +163,10 @@ class Totals:
             if credit.credited != credit.accrued_total + credit.adjustment_applied:
                 self.problem(f"{wallet.user_id}: credited {credit.credited} != accrued + adjustment")
         for program in policy.programs:
-            spend = month.spend.get(program.program_id, 0)
             row = self.tier_spend.setdefault(program.program_id, [0] * len(program.tiers))
-            lower = 0
-            for i, tier in enumerate(program.tiers):
-                upper = spend if tier.up_to is None else min(spend, tier.up_to)
-                if upper > lower and i < len(row):
-                    row[i] += upper - lower
-                if tier.up_to is None or tier.up_to >= spend:
-                    break
-                lower = tier.up_to
+            for i, part in enumerate(program.tier_spend(month.spend.get(program.program_id, 0))):
+                if i < len(row):
+                    row[i] += part
         for mv in movements:
             if mv.merchant_id is None or not mv.created_at.startswith(month.month):
                 continue
