@@ -10,11 +10,19 @@ from typing import Any
 from chalice.app import Chalice, Cron, SQSEvent
 
 from chalicelib.schemas import (
+    AcceptIn,
     ChargeIn,
     ChargeOut,
     ClockIn,
     ClockOut,
     HealthOut,
+    MallApprovalIn,
+    MallOrderIn,
+    MallOrderList,
+    MallOrderOut,
+    MallOrdersQuery,
+    MenuIn,
+    MenuOut,
     MerchantIn,
     MerchantList,
     MerchantOut,
@@ -22,15 +30,25 @@ from chalicelib.schemas import (
     MerchantSettlementOut,
     MerchantsQuery,
     OpenWalletIn,
+    OrderIn,
+    OrderList,
+    OrderOut,
+    OrdersQuery,
+    PageQuery,
     PaymentIn,
     PaymentList,
     PaymentOut,
     PaymentsQuery,
     PolicyIn,
     PolicyOut,
+    ProductIn,
+    ProductList,
+    ProductOut,
     RefundIn,
+    RejectIn,
     SettlementIn,
     SettlementOut,
+    ShipIn,
     WalletOut,
 )
 from chalicelib.web import SIGNED_IN, Api, Call
@@ -202,6 +220,169 @@ def merchant_settlement(call: Call) -> Any:
     return settlement.merchant_line(call.user.merchant_id or "", call.params["month"])
 
 
+# ---- 배달서구 delivery ------------------------------------------------------------------------
+
+
+@api.route("/merchant/menu", "PUT", role=MERCHANTS, summary="Replace my delivery menu", body=MenuIn, response=MenuOut)
+def put_menu(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.put_menu(call.user, call.body)
+
+
+@api.route("/merchants/{merchant_id}/menu", "GET", role=SIGNED_IN, summary="A merchant's menu", response=MenuOut)
+def get_menu(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.get_menu(call.params["merchant_id"])
+
+
+@api.route("/orders", "POST", role=RESIDENTS, summary="Order delivery (priced by the server, paid at once)",
+           body=OrderIn, response=OrderOut, status=201, idempotent=True)
+def place_order(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.place_order(call.user, call.body, call.idempotency_key or "")
+
+
+@api.route("/orders", "GET", role=RESIDENTS, summary="My delivery orders", query=OrdersQuery, response=OrderList)
+def list_orders(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.list_orders(call.user, call.query)
+
+
+@api.route("/orders/{order_id}", "GET", role=RESIDENTS, summary="One of my delivery orders", response=OrderOut)
+def get_order(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.get_order(call.user, call.params["order_id"])
+
+
+@api.route("/orders/{order_id}/cancel", "POST", role=RESIDENTS, summary="Cancel a placed order (full refund)",
+           response=OrderOut)
+def cancel_order(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.cancel_order(call.user, call.params["order_id"])
+
+
+@api.route("/merchant/orders", "GET", role=MERCHANTS, summary="My delivery orders", query=OrdersQuery,
+           response=OrderList)
+def merchant_orders(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.list_merchant_orders(call.user, call.query)
+
+
+@api.route("/merchant/orders/{order_id}/accept", "POST", role=MERCHANTS, summary="Accept an order",
+           body=AcceptIn, response=OrderOut)
+def accept_order(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.merchant_order_action(call.user, call.params["order_id"], "accept",
+                                        {"eta_minutes": call.body.eta_minutes})
+
+
+@api.route("/merchant/orders/{order_id}/reject", "POST", role=MERCHANTS, summary="Reject an order (full refund)",
+           body=RejectIn, response=OrderOut)
+def reject_order(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.merchant_order_action(call.user, call.params["order_id"], "reject", {"reason": call.body.reason})
+
+
+@api.route("/merchant/orders/{order_id}/dispatch", "POST", role=MERCHANTS, summary="Send an order out",
+           response=OrderOut)
+def dispatch_order(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.merchant_order_action(call.user, call.params["order_id"], "dispatch", {})
+
+
+@api.route("/merchant/orders/{order_id}/deliver", "POST", role=MERCHANTS, summary="Mark an order delivered",
+           response=OrderOut)
+def deliver_order(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.merchant_order_action(call.user, call.params["order_id"], "deliver", {})
+
+
+# ---- 온리서구몰 / 냠냠서구몰 malls ---------------------------------------------------------------
+
+
+@api.route("/staff/merchants/{merchant_id}/malls", "POST", role=STAFF, summary="Approve a seller for a mall",
+           body=MallApprovalIn, response=MerchantOut)
+def approve_mall(call: Call) -> Any:
+    from chalicelib.handlers import merchants
+
+    return merchants.approve_mall(call.params["merchant_id"], call.body.mall)
+
+
+@api.route("/merchant/products/{product_id}", "PUT", role=MERCHANTS, summary="List or update a product",
+           body=ProductIn, response=ProductOut)
+def put_product(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.put_product(call.user, call.params["product_id"], call.body)
+
+
+@api.route("/malls/{mall}/products", "GET", role=SIGNED_IN, summary="What a mall has on sale", query=PageQuery,
+           response=ProductList)
+def mall_products(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.list_products(call.params["mall"], call.query.limit, call.query.next)
+
+
+@api.route("/mall/orders", "POST", role=RESIDENTS, summary="Buy from a mall seller", body=MallOrderIn,
+           response=MallOrderOut, status=201, idempotent=True)
+def place_mall_order(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.place_mall_order(call.user, call.body, call.idempotency_key or "")
+
+
+@api.route("/mall/orders/{order_id}", "GET", role=RESIDENTS, summary="One of my mall orders", response=MallOrderOut)
+def get_mall_order(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.get_mall_order(call.user, call.params["order_id"])
+
+
+@api.route("/mall/orders/{order_id}/cancel", "POST", role=RESIDENTS, summary="Cancel before shipping",
+           response=MallOrderOut)
+def cancel_mall_order(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.cancel_mall_order(call.user, call.params["order_id"])
+
+
+@api.route("/merchant/mall-orders", "GET", role=MERCHANTS, summary="My mall orders, with shipping data",
+           query=MallOrdersQuery, response=MallOrderList)
+def seller_mall_orders(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.list_seller_mall_orders(call.user, call.query)
+
+
+@api.route("/merchant/mall-orders/{order_id}/ship", "POST", role=MERCHANTS, summary="Ship a mall order",
+           body=ShipIn, response=MallOrderOut)
+def ship_mall_order(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.seller_mall_action(call.user, call.params["order_id"], "ship",
+                                     {"carrier": call.body.carrier, "tracking_number": call.body.tracking_number})
+
+
+@api.route("/merchant/mall-orders/{order_id}/deliver", "POST", role=MERCHANTS, summary="Mark a mall order delivered",
+           response=MallOrderOut)
+def deliver_mall_order(call: Call) -> Any:
+    from chalicelib.handlers import orders
+
+    return orders.seller_mall_action(call.user, call.params["order_id"], "deliver", {})
+
+
 # ---- events ----------------------------------------------------------------------------------
 
 
@@ -218,3 +399,11 @@ def settlement_worker(event: SQSEvent) -> Any:
     from chalicelib.handlers import settlement
 
     return settlement.on_sqs_batch(event.to_dict(), event.context)
+
+
+@app.schedule(Cron(0, 18, "*", "*", "?", "*"))
+def purge_shipping_data(event: Any) -> Any:
+    """Daily at 03:00 KST: mall orders' shipping data goes a set time after delivery."""
+    from chalicelib.handlers import orders
+
+    return orders.purge_shipping_data()

@@ -287,3 +287,190 @@ class MerchantSettlementOut(Out):
     refunds: int
     net: int
     fees: int
+
+
+# ---- 배달서구 delivery -------------------------------------------------------------------------
+
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class MenuItemIn(Strict):
+    item_id: Identifier
+    name: Text100
+    price: Annotated[int, Field(gt=0, le=1_000_000)]
+    available: bool = True
+
+
+class MenuIn(Strict):
+    items: Annotated[list[MenuItemIn], Field(max_length=200)]
+
+
+class MenuItemOut(Out):
+    item_id: str
+    name: str
+    price: int
+    available: bool
+
+
+class MenuOut(Out):
+    items: list[MenuItemOut]
+
+
+class OrderLineIn(Strict):
+    item_id: Identifier
+    quantity: Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
+
+
+class OrderIn(Strict):
+    merchant_id: Identifier
+    items: Annotated[list[OrderLineIn], Field(min_length=1, max_length=50)]
+    address: Text200
+    dong: Text40 | None = None
+    request: Text200 | None = None
+    use_cashback: bool = True
+
+
+class OrderLineOut(Out):
+    item_id: str
+    name: str
+    unit_price: int
+    quantity: int
+    amount: int
+
+
+class OrderOut(Out):
+    order_id: str
+    merchant_id: str
+    status: Literal["placed", "accepted", "dispatched", "delivered", "rejected", "cancelled"]
+    items: list[OrderLineOut]
+    subtotal: int
+    discount: int
+    delivery_fee: int
+    paid: int
+    cashback: dict[str, int]
+    created_at: str
+    payment_id: str
+    dong: str | None
+    address: str | None
+    request: str | None
+    eta_minutes: int | None
+    reason: str | None
+
+
+class OrderList(Out):
+    items: list[OrderOut]
+    next: str | None
+
+
+class OrdersQuery(PageQuery):
+    status: Literal["placed", "accepted", "dispatched", "delivered", "rejected", "cancelled"] | None = None
+
+
+class AcceptIn(Strict):
+    eta_minutes: Annotated[int, Field(ge=1, le=240)]
+
+
+class RejectIn(Strict):
+    reason: Text200
+
+
+# ---- malls -------------------------------------------------------------------------------------
+
+MallName = Literal["only-seogu", "yumyum"]
+
+
+class ProductIn(Strict):
+    mall: Text40
+    name: Text100
+    price: Annotated[int, Field(gt=0, le=10_000_000)]
+    stock: Annotated[int, Field(ge=0, le=1_000_000)]
+    shipping_fee: Annotated[int, Field(ge=0, le=100_000)]
+
+
+class ProductOut(Out):
+    product_id: str
+    mall: str
+    seller_id: str
+    name: str
+    price: int
+    stock: int
+    shipping_fee: int
+
+
+class ProductList(Out):
+    items: list[ProductOut]
+    next: str | None
+
+
+class MallLineIn(Strict):
+    product_id: Identifier
+    quantity: Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
+
+
+class ShippingIn(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^0\d{1,2}-?\d{3,4}-?\d{4}$")]
+    address: Text200
+    postcode: Annotated[str, StringConstraints(pattern=r"^\d{5}$")]
+
+
+class ConsentIn(Strict):
+    third_party_provision: bool
+    version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+
+
+class MallOrderIn(Strict):
+    mall: Text40
+    items: Annotated[list[MallLineIn], Field(min_length=1, max_length=50)]
+    shipping: ShippingIn
+    consent: ConsentIn
+    use_cashback: bool = True
+
+
+class TrackingOut(Out):
+    carrier: str
+    tracking_number: str
+
+
+class ShippingOut(Out):
+    name: str
+    phone: str
+    address: str
+    postcode: str
+
+
+class MallOrderOut(Out):
+    order_id: str
+    mall: str
+    seller_id: str
+    status: Literal["paid", "shipped", "delivered", "cancelled"]
+    items: list[OrderLineOut]
+    subtotal: int
+    discount: int
+    shipping_fee: int
+    paid: int
+    cashback: dict[str, int]
+    created_at: str
+    payment_id: str
+    tracking: TrackingOut | None = None
+    shipping: ShippingOut | None = Field(default=None, description="Purged a set time after delivery.")
+    consent_version: str
+    consent_at: str
+
+
+class MallOrderList(Out):
+    items: list[MallOrderOut]
+    next: str | None
+
+
+class MallOrdersQuery(PageQuery):
+    status: Literal["paid", "shipped", "delivered", "cancelled"] | None = None
+
+
+class ShipIn(Strict):
+    carrier: Text40
+    tracking_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class MallApprovalIn(Strict):
+    mall: Text40

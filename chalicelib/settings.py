@@ -18,6 +18,7 @@ class Settings:
     reports_bucket: str = "seoro-reports-local"
     settlement_queue_url: str | None = None
     settlement_shards: int = 256
+    shipping_purge_days: int = 90
     auth_jwks_file: str | None = None
     auth_jwks_url: str | None = None
     auth_issuer: str | None = None
@@ -50,6 +51,7 @@ class Settings:
             reports_bucket=e.get("REPORTS_BUCKET", d.reports_bucket),
             settlement_queue_url=opt("SETTLEMENT_QUEUE_URL"),
             settlement_shards=int(e.get("SETTLEMENT_SHARDS", d.settlement_shards)),
+            shipping_purge_days=int(e.get("SHIPPING_PURGE_DAYS", d.shipping_purge_days)),
             auth_jwks_file=opt("AUTH_JWKS_FILE"),
             auth_jwks_url=opt("AUTH_JWKS_URL"),
             auth_issuer=opt("AUTH_ISSUER"),

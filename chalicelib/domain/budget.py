@@ -38,7 +38,7 @@ def remaining(slices: list[Slice]) -> int:
 def allocate(slices: list[Slice], amount: int, rng: random.Random | None = None) -> dict[int, int]:
     """Spread a signed change over the slices: a grant (> 0) into slices with room, a give-back (< 0)
     out of slices with use. A random slice that can take all of it is preferred, so concurrent payments
-    land on different items; otherwise the change is split, largest first."""
+    land on different items; otherwise the change is split over slices taken in random order."""
     if amount == 0:
         return {}
     pick = rng or random
@@ -46,14 +46,16 @@ def allocate(slices: list[Slice], amount: int, rng: random.Random | None = None)
         fits = [s for s in slices if s.room >= amount]
         if fits:
             return {pick.choice(fits).shard: amount}
-        order = sorted(slices, key=lambda s: s.room, reverse=True)
+        order = [s for s in slices if s.room > 0]
+        pick.shuffle(order)
         take = {s.shard: min(s.room, amount) for s in order}
     else:
         need = -amount
         fits = [s for s in slices if s.used >= need]
         if fits:
             return {pick.choice(fits).shard: amount}
-        order = sorted(slices, key=lambda s: s.used, reverse=True)
+        order = [s for s in slices if s.used > 0]
+        pick.shuffle(order)
         take = {s.shard: -min(s.used, need) for s in order}
     out: dict[int, int] = {}
     left = abs(amount)

@@ -20,6 +20,8 @@ from chalicelib.storage.dynamo import IdempotencyRace
 T = TypeVar("T")
 MAX_BACKOFF_SECONDS = 1.0
 _STRIPES = tuple(threading.RLock() for _ in range(256))
+_SHARED = tuple(threading.RLock() for _ in range(16))
+"""Always taken after a stripe, never before, so the two pools cannot deadlock."""
 
 
 def _stripe(key: str) -> threading.RLock:
@@ -46,7 +48,7 @@ def to_json(body: Any) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
-def retrying(attempt: Callable[[], T], key: str) -> T:
+def retrying(attempt: Callable[[], T], key: str, shared: str | None = None) -> T:
     """Run a read-compute-write attempt until it commits.
 
     A lost optimistic race (`Contention`) or a concurrent request with the same Idempotency-Key is
@@ -55,13 +57,21 @@ def retrying(attempt: Callable[[], T], key: str) -> T:
 
     Within one process, attempts on the same record (`key`, e.g. the resident) also queue on an
     in-process lock, so the threads of one server (`chalice local`) do not waste each other's reads.
+    `shared` names a record many callers touch (a month's budget slices): after a first lost race
+    the retries queue on its own in-process lock too, so a burst drains in turn instead of colliding.
     It is only an optimisation: a Lambda container serves one request at a time, and across processes
     the transaction's conditions alone keep the books right.
     """
     deadline = time.monotonic() + composition.container().settings.contention_deadline_seconds
     ceiling = 0.01
     with _stripe(key):
-        return _retry_until(attempt, deadline, ceiling)
+        try:
+            return attempt()
+        except (Contention, IdempotencyRace):
+            if shared is None:
+                return _retry_until(attempt, deadline, ceiling)
+        with _SHARED[zlib.crc32(shared.encode("utf-8")) % len(_SHARED)]:
+            return _retry_until(attempt, deadline, ceiling)
 
 
 def _retry_until(attempt: Callable[[], T], deadline: float, ceiling: float) -> T:

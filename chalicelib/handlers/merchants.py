@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 from chalicelib import composition
 from chalicelib.domain.errors import NotFound, ValidationFailed
-from chalicelib.domain.merchant import Delivery, Merchant, normalise_business_number, validate_merchant
+from chalicelib.domain.merchant import (
+    MALLS,
+    Delivery,
+    Merchant,
+    mall_eligible,
+    normalise_business_number,
+    validate_merchant,
+)
 from chalicelib.domain.months import kst_iso
 from chalicelib.handlers.common import now
 from chalicelib.handlers.presenters import merchant_out, merchant_registered_out
@@ -53,3 +61,18 @@ def get_merchant(merchant_id: str) -> MerchantOut:
     if merchant is None:
         raise NotFound("no such merchant")
     return merchant_out(merchant)
+
+
+def approve_mall(merchant_id: str, mall: str) -> MerchantOut:
+    """Staff approve a seller for a mall, if eligible: `only-seogu` needs registration in one of the
+    22 dongs, `yumyum` a seat in the district's food industrial complex."""
+    store = composition.container().store
+    merchant = store.get_merchant(merchant_id)
+    if merchant is None:
+        raise NotFound("no such merchant")
+    if mall not in MALLS:
+        raise ValidationFailed(f"mall must be one of {', '.join(MALLS)}")
+    if not mall_eligible(mall, merchant.dong, merchant.food_complex):
+        raise ValidationFailed(f"this seller is not eligible for {mall}")
+    store.approve_mall(merchant_id, mall)
+    return merchant_out(replace(merchant, malls=tuple(dict.fromkeys((*merchant.malls, mall)))))

@@ -79,7 +79,9 @@ def create_payment(user: Principal, body: PaymentIn, key: str) -> Result:
         )
         return Result(201, out)
 
-    return retrying(attempt, user.sub)
+    month = month_of(now())
+    shared = f"budget:{month}" if budgets.budgeted(policy_in_force(month)) else None
+    return retrying(attempt, user.sub, shared)
 
 
 def list_payments(user: Principal, query: PaymentsQuery) -> PaymentList:
@@ -139,4 +141,4 @@ def refund(user: Principal, payment_id: str, body: RefundIn, key: str) -> Result
         )
         return Result(200, out)
 
-    return retrying(attempt, payment_id)
+    return retrying(attempt, payment_id, "budget:refunds")

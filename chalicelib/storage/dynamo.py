@@ -17,10 +17,11 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.budget import BUDGET_SHARDS
 from chalicelib.domain.campaign import Campaign
-from chalicelib.domain.errors import Conflict, Contention, StorageUnavailable, ValidationFailed
+from chalicelib.domain.errors import Conflict, Contention, NotFound, StorageUnavailable, ValidationFailed
 from chalicelib.domain.idempotency import StoredResponse
 from chalicelib.domain.ledger import Movement
 from chalicelib.domain.merchant import Delivery, Merchant
+from chalicelib.domain.orders import Line, MenuItem, Order, Product
 from chalicelib.domain.payment import Payment
 from chalicelib.domain.policy import Policy, policy_from_dict, policy_to_dict
 from chalicelib.domain.settlement import DEFAULT_SHARDS, MerchantLine, Totals, shard_of
@@ -51,6 +52,10 @@ def _budget_pk(month: str, program_id: str) -> str:
     return f"BUDGET#{month}#{program_id}"
 
 
+def _product_pk(mall: str, product_id: str) -> str:
+    return f"PROD#{mall}#{product_id}"
+
+
 def _settle_pk(month: str) -> str:
     return f"SETTLE#{month}"
 
@@ -78,6 +83,9 @@ class Loaded:
     idem: StoredResponse | None = None
     budget_used: dict[str, dict[int, int]] = field(default_factory=dict)
     """Per budgeted program: `used` of each budget slice that exists (absent slices are unused)."""
+    menu: dict[str, MenuItem] | None = None
+    products: dict[str, Product] = field(default_factory=dict)
+    order: Order | None = None
 
 
 @dataclass
@@ -94,6 +102,10 @@ class Writes:
     movements: list[Movement] = field(default_factory=list)
     idem: StoredResponse | None = None
     budget: list[BudgetChange] = field(default_factory=list)
+    orders: list[tuple[Order, int]] = field(default_factory=list)
+    stock: list[tuple[str, str, int]] = field(default_factory=list)
+    """(mall, product_id, delta): a negative delta takes stock and is conditioned on enough being left."""
+    purge_markers: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -289,6 +301,9 @@ class DynamoStore:
         payment_id: str | None = None,
         idem_id: str | None = None,
         budgets: tuple[str, list[str]] | None = None,
+        menu_of: str | None = None,
+        products: tuple[str, list[str]] | None = None,
+        order_id: str | None = None,
     ) -> Loaded:
         """Everything a unit of work needs, in one consistent BatchGetItem.
 
@@ -309,6 +324,12 @@ class DynamoStore:
             keys.append((f"P#{payment_id}", PAYMENT_SK))
         if idem_id is not None:
             keys.append((f"I#{idem_id}", IDEM_SK))
+        if menu_of is not None:
+            keys.append((f"MER#{menu_of}", "MENU"))
+        if products is not None:
+            keys += [(_product_pk(products[0], pid), "PRODUCT") for pid in products[1]]
+        if order_id is not None:
+            keys.append((f"ORD#{order_id}", "ORDER"))
         found: dict[str, Any] = {}
         kinds = {
             "wallet": self.m.WalletItem,
@@ -318,9 +339,21 @@ class DynamoStore:
             "idem": self.m.IdemItem,
         }
         budget_used: dict[str, dict[int, int]] = {}
+        menu: dict[str, MenuItem] | None = None
+        found_products: dict[str, Product] = {}
+        order: Order | None = None
         for it in self._guard(lambda: list(self.m.Item.batch_get(keys, consistent_read=True))):
             if isinstance(it, self.m.BudgetItem):
                 budget_used.setdefault(it.pk.rsplit("#", 1)[-1], {})[int(it.sk[2:])] = int(it.used or 0)
+                continue
+            if isinstance(it, self.m.MenuItemsItem):
+                menu = menu_from_json(it.items)
+                continue
+            if isinstance(it, self.m.ProductItem):
+                found_products[it.product_id] = self._product(it)
+                continue
+            if isinstance(it, self.m.OrderItem):
+                order = order_from_json(it.document, int(it.version))
                 continue
             for name, cls in kinds.items():
                 if isinstance(it, cls):
@@ -337,6 +370,9 @@ class DynamoStore:
             payment=self._payment(found["payment"]) if "payment" in found else None,
             idem=self._idem(found["idem"]) if "idem" in found else None,
             budget_used=budget_used,
+            menu=menu,
+            products=found_products,
+            order=order,
         )
 
     def get_merchant(self, merchant_id: str) -> Merchant | None:
@@ -520,11 +556,22 @@ class DynamoStore:
                 discount=mv.discount,
             )
             ops.append((item, Item.pk.does_not_exist()))
+        for order, read_version in writes.orders:
+            ops.append((self._order_item(order), self._version_condition(self.m.OrderItem, read_version)))
+        for date, order_id in writes.purge_markers:
+            ops.append((self.m.PurgeItem(f"PURGE#{date}", order_id, order_id=order_id), None))
         Budget = self.m.BudgetItem
+        Product_ = self.m.ProductItem
         try:
             with TransactWrite(connection=self._connection()) as tx:
                 for item, condition in ops:
                     tx.save(item, condition=condition)
+                for mall, product_id, delta in writes.stock:
+                    tx.update(
+                        Product_(_product_pk(mall, product_id), "PRODUCT"),
+                        actions=[Product_.stock.add(delta)],
+                        condition=(Product_.stock >= -delta) if delta < 0 else Product_.pk.exists(),
+                    )
                 for b in writes.budget:
                     guard = (
                         Budget.used.does_not_exist() | (Budget.used <= b.cap - b.delta)
@@ -564,6 +611,129 @@ class DynamoStore:
             )
             for it in items
         ]
+
+    # ---- menus, products, orders ------------------------------------------------------------
+
+    def _product(self, it: Any) -> Product:
+        return Product(
+            mall=it.mall,
+            product_id=it.product_id,
+            seller_id=it.seller_id,
+            name=it.name,
+            price=int(it.price),
+            stock=int(it.stock),
+            shipping_fee=int(it.shipping_fee),
+            discount_rate=int(it.discount_rate or 0),
+            version=int(it.version or 1),
+        )
+
+    def _order_item(self, order: Order) -> Any:
+        sort = f"{order.created_at}#{order.order_id}"
+        return self.m.OrderItem(
+            f"ORD#{order.order_id}",
+            "ORDER",
+            gsi1pk=f"UO#{order.user_id}",
+            gsi1sk=sort,
+            gsi2pk=f"MO#{order.merchant_id}",
+            gsi2sk=sort,
+            document=order_to_json(order),
+            status=order.status,
+            version=order.version,
+        )
+
+    def approve_mall(self, merchant_id: str, mall: str) -> None:
+        """Add a mall to a merchant's approved malls (idempotent)."""
+        M = self.m.MerchantItem
+        try:
+            item = M.get(f"MER#{merchant_id}", MERCHANT_SK, consistent_read=True)
+            if mall not in (item.malls or []):
+                item.update(actions=[M.malls.set([*(item.malls or []), mall])])
+        except M.DoesNotExist as exc:
+            raise NotFound("no such merchant") from exc
+        except PynamoDBException as exc:
+            raise StorageUnavailable("the merchant store is unavailable") from exc
+
+    def put_menu(self, merchant_id: str, items: list[MenuItem], at: str) -> None:
+        self._guard(
+            lambda: self.m.MenuItemsItem(
+                f"MER#{merchant_id}", "MENU", items=menu_to_json(items), updated_at=at
+            ).save()
+        )
+
+    def put_product(self, product: Product) -> None:
+        """Create or replace a product; an id another seller holds in that mall is a conflict."""
+        P = self.m.ProductItem
+        item = P(
+            _product_pk(product.mall, product.product_id),
+            "PRODUCT",
+            gsi1pk=f"MALL#{product.mall}",
+            gsi1sk=product.product_id,
+            mall=product.mall,
+            product_id=product.product_id,
+            seller_id=product.seller_id,
+            name=product.name,
+            price=product.price,
+            stock=product.stock,
+            shipping_fee=product.shipping_fee,
+            discount_rate=product.discount_rate,
+            version=product.version,
+        )
+        try:
+            item.save(condition=P.pk.does_not_exist() | (P.seller_id == product.seller_id))
+        except PynamoDBException as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                raise Conflict("another seller holds this product id in this mall") from exc
+            raise StorageUnavailable("the product store is unavailable") from exc
+
+    def list_products(self, mall: str, limit: int, cursor: str | None) -> Page:
+        return self._page(
+            lambda start: self.m.Item.gsi1.query(f"MALL#{mall}", limit=limit, last_evaluated_key=start),
+            self._product,
+            cursor,
+            limit,
+            ("pk", "sk", "gsi1pk", "gsi1sk"),
+            f"MALL#{mall}",
+        )
+
+    def _order_of(self, it: Any) -> Order:
+        return order_from_json(it.document, int(it.version))
+
+    def list_orders_of_user(self, user_id: str, kind: str, limit: int, cursor: str | None) -> Page:
+        return self._page(
+            lambda start: self.m.Item.gsi1.query(
+                f"UO#{user_id}", limit=limit, last_evaluated_key=start,
+                filter_condition=self.m.OrderItem.document.contains(f'"kind":"{kind}"'),
+            ),
+            self._order_of,
+            cursor,
+            limit,
+            ("pk", "sk", "gsi1pk", "gsi1sk"),
+            f"UO#{user_id}",
+        )
+
+    def list_orders_of_merchant(
+        self, merchant_id: str, kind: str, status: str | None, limit: int, cursor: str | None
+    ) -> Page:
+        filt = self.m.OrderItem.document.contains(f'"kind":"{kind}"')
+        if status is not None:
+            filt = filt & (self.m.OrderItem.status == status)
+        return self._page(
+            lambda start: self.m.Item.gsi2.query(
+                f"MO#{merchant_id}", limit=limit, last_evaluated_key=start, filter_condition=filt
+            ),
+            self._order_of,
+            cursor,
+            limit,
+            ("pk", "sk", "gsi2pk", "gsi2sk"),
+            f"MO#{merchant_id}",
+        )
+
+    def purge_markers(self, date: str) -> list[str]:
+        items = self._guard(lambda: list(self.m.PurgeItem.query(f"PURGE#{date}")))
+        return [it.order_id for it in items]
+
+    def drop_purge_marker(self, date: str, order_id: str) -> None:
+        self._guard(lambda: self.m.PurgeItem(f"PURGE#{date}", order_id).delete())
 
     def budget_used(self, month: str, program_id: str) -> int:
         """How much of a program's monthly budget is granted, summed over its slices."""
@@ -829,3 +999,24 @@ def totals_to_json(totals: Totals) -> str:
 
 def totals_from_json(text: str) -> Totals:
     return Totals(**json.loads(text))
+
+
+def menu_to_json(items: list[MenuItem]) -> str:
+    return json.dumps([asdict(i) for i in items], ensure_ascii=False, separators=(",", ":"))
+
+
+def menu_from_json(text: str) -> dict[str, MenuItem]:
+    return {d["item_id"]: MenuItem(**d) for d in json.loads(text)}
+
+
+def order_to_json(order: Order) -> str:
+    doc = asdict(order)
+    doc.pop("version")
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def order_from_json(text: str, version: int) -> Order:
+    doc = json.loads(text)
+    doc["lines"] = tuple(Line(**line) for line in doc["lines"])
+    doc["history"] = tuple(tuple(h) for h in doc.get("history", []))
+    return Order(**doc, version=version)

@@ -14,6 +14,10 @@ BatchGetItem and its writes one TransactWriteItems. Keys:
 | policy    | POLICY              | <YYYY-MM>               |                                  |                           |
 | campaign  | CAMP#<id>           | CAMPAIGN                | CAMPAIGNS / <time>#<id>          |                           |
 | idem      | I#<caller>#<key>    | IDEM                    |                                  |                           |
+| menu      | MER#<id>            | MENU                    |                                  |                           |
+| product   | PROD#<mall>#<id>    | PRODUCT                 | MALL#<mall> / <id>               |                           |
+| order     | ORD#<id>            | ORDER                   | UO#<user> / <time>#<id>          | MO#<merchant> / <time>#<id>|
+| purge     | PURGE#<YYYY-MM-DD>  | <order id>              |                                  |                           |
 | budget    | BUDGET#<month>#<program> | S#<k>              |                                  |                           |
 | settle…   | SETTLE#<YYYY-MM>    | RUN, SHARD#<nnn>, MER#<id> |                               |                           |
 """
@@ -53,6 +57,10 @@ class Models:
     ShardItem: Any
     MerchantLineItem: Any
     BudgetItem: Any
+    MenuItemsItem: Any
+    ProductItem: Any
+    OrderItem: Any
+    PurgeItem: Any
 
 
 def define_models(table_name: str, region: str) -> Models:
@@ -202,6 +210,29 @@ def define_models(table_name: str, region: str) -> Models:
         cap = NumberAttribute(null=True)
         used = NumberAttribute(default=0)
 
+    class MenuItemsItem(Item, discriminator="menu"):  # type: ignore[call-arg]
+        items = UnicodeAttribute()
+        updated_at = UnicodeAttribute()
+
+    class ProductItem(Item, discriminator="product"):  # type: ignore[call-arg]
+        mall = UnicodeAttribute()
+        product_id = UnicodeAttribute()
+        seller_id = UnicodeAttribute()
+        name = UnicodeAttribute()
+        price = NumberAttribute()
+        stock = NumberAttribute()
+        shipping_fee = NumberAttribute()
+        discount_rate = NumberAttribute(default=0)
+        version = NumberAttribute(default=1)
+
+    class OrderItem(Item, discriminator="order"):  # type: ignore[call-arg]
+        document = UnicodeAttribute()
+        status = UnicodeAttribute()
+        version = NumberAttribute()
+
+    class PurgeItem(Item, discriminator="purge"):  # type: ignore[call-arg]
+        order_id = UnicodeAttribute()
+
     class IdemItem(Item, discriminator="idem"):  # type: ignore[call-arg]
         request_hash = UnicodeAttribute()
         status_code = NumberAttribute()
@@ -211,7 +242,7 @@ def define_models(table_name: str, region: str) -> Models:
     # One table connection (and so one botocore client) for every item type, not one per subclass.
     shared = Item._get_connection()
     for cls in (WalletItem, MonthItem, LedgerItem, PaymentItem, MerchantItem, BizItem, PolicyItem, CampaignItem, IdemItem,
-                RunItem, ShardItem, MerchantLineItem, BudgetItem):
+                RunItem, ShardItem, MerchantLineItem, BudgetItem, MenuItemsItem, ProductItem, OrderItem, PurgeItem):
         cls._connection = shared
     return Models(
         Item=Item,
@@ -228,4 +259,8 @@ def define_models(table_name: str, region: str) -> Models:
         ShardItem=ShardItem,
         MerchantLineItem=MerchantLineItem,
         BudgetItem=BudgetItem,
+        MenuItemsItem=MenuItemsItem,
+        ProductItem=ProductItem,
+        OrderItem=OrderItem,
+        PurgeItem=PurgeItem,
     )
