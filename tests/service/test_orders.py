@@ -278,3 +278,24 @@ def test_delivery_sales_reach_the_merchant_settlement_line_with_no_fees(env: Env
     line = env.call("GET", "/merchant/settlements/2020-03", role="merchant", sub="o", merchant_id=shop)[1]
     assert line == {"month": "2020-03", "gross": 15_500, "discounts": 675, "refunds": 0, "net": 14_825, "fees": 0}
 
+
+
+def test_no_log_line_carries_the_shipping_name_phone_or_address(env: Env, capfd: pytest.CaptureFixture[str]):
+    from chalicelib.observability import logger
+
+    sid = seller(env)
+    env.open_wallet("ann", charge=200_000)
+    level = logger().log_level
+    logger().setLevel("INFO")
+    capfd.readouterr()
+    _, o = buy(env, "ann", 1)
+    env.call("GET", "/merchant/mall-orders", role="merchant", sub="s", merchant_id=sid)
+    env.call("POST", "/mall/orders", role="resident", sub="ann", key=new_key(),
+             raw='{"shipping": {"phone": "010-1234-5678"')
+    out, err = capfd.readouterr()
+    logger().setLevel(level)
+    logged = out + err
+    assert '"route":"POST/mall/orders"' in logged.replace(" ", "")  # the requests were logged
+    for secret in (SHIPPING["name"], SHIPPING["phone"], SHIPPING["address"], "01012345678"):
+        assert secret not in logged
+    assert o["order_id"]
