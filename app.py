@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice.app import Chalice, Cron, SQSEvent
+from chalice.app import Chalice, CloudWatchEvent, Cron, SQSEvent
 
 from chalicelib.schemas import (
     AcceptIn,
@@ -387,11 +387,11 @@ def deliver_mall_order(call: Call) -> Any:
 
 
 @app.schedule(Cron(0, 16, "*", "*", "?", "*"))
-def monthly_settlement(event: Any) -> Any:
+def monthly_settlement(event: CloudWatchEvent) -> Any:
     """Daily at 16:00 UTC = 01:00 KST; on the 1st it settles the month that closed at midnight."""
     from chalicelib.handlers import settlement
 
-    return settlement.on_schedule()
+    return settlement.on_schedule(event.time)
 
 
 @app.on_sqs_message(queue="seoro-settlement", batch_size=5)

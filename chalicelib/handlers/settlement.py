@@ -102,9 +102,14 @@ def _stale(run: SettlementRun, at: datetime) -> bool:
     return (at - started).total_seconds() > STALE_RUN_SECONDS
 
 
-def on_schedule() -> str | None:
-    """Runs daily at 16:00 UTC; on the 1st at 01:00 KST it settles the month that just closed."""
-    at = now().astimezone(KST)
+def on_schedule(due: str | None = None) -> str | None:
+    """Runs daily at 16:00 UTC; on the 1st at 01:00 KST it settles the month that just closed.
+
+    `due` is the time the schedule fell due (the event's `time`), so a run delivered late — or by the
+    local runner after the clock jumped past several days — still settles the right month.
+    """
+    at = _parse_time(due) or now()
+    at = at.astimezone(KST)
     if at.day != 1 or at.hour < 1:
         return None
     month = previous_month(month_of(at))
@@ -112,6 +117,16 @@ def on_schedule() -> str | None:
         return None
     start(month)
     return month
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 # ---- shard worker ----------------------------------------------------------------------------

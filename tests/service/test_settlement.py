@@ -223,3 +223,15 @@ def test_the_schedule_settles_the_closed_month_at_one_am_kst_on_the_first(env: E
     drain(env)
     assert env.wallet("gil")["cashback_balance"] == 1_000
     assert settlement.on_schedule() is None   # already settled: the schedule does not re-run it
+
+
+def test_a_schedule_delivered_late_settles_the_month_it_fell_due_for(env: Env):
+    env.clock.set(at(2020, 3, 2, 10, 0))
+    shop = env.register_merchant(number=BIZ[0])
+    env.open_wallet("hal", charge=100_000)
+    env.pay("hal", shop, 20_000)
+    env.clock.set(at(2020, 4, 3, 9, 0))          # the clock jumped past the 1st
+    assert settlement.on_schedule("2020-03-31T16:00:00Z") == "2020-03"
+    assert settlement.on_schedule("2020-04-02T16:00:00Z") is None
+    drain(env)
+    assert env.wallet("hal")["cashback_balance"] == 1_000
