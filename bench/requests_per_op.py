@@ -299,6 +299,51 @@ def run(reps: int = 50, warmup: int = 5) -> tuple[list[OpResult], float]:
         def list_payments(_: int) -> None:
             http.call("GET", "/payments?limit=20", role="resident", sub="payer", expect=200)
 
+        # ---- orders: setup, not measured ----
+        shop = str(http.call(
+            "POST", "/staff/merchants", role="staff", sub="staff-bench", expect=201,
+            body={"name": "벤치 배달", "business_number": "1248100998", "dong": "청라1동", "category": "restaurant",
+                  "benefit_plus": True, "discount_rate": 5,
+                  "delivery": {"fee": 2_000, "min_order": 5_000, "dongs": ["청라1동"]}, "malls": ["only-seogu"]},
+        )["merchant_id"])
+        http.call("PUT", "/merchant/menu", role="merchant", sub="owner-shop", merchant_id=shop, expect=200,
+                  body={"items": [{"item_id": "tteok", "name": "떡볶이", "price": 5_000, "available": True}]})
+        http.call("PUT", "/merchant/products/rice", role="merchant", sub="owner-shop", merchant_id=shop, expect=200,
+                  body={"mall": "only-seogu", "name": "쌀", "price": 5_000, "stock": 10_000, "shipping_fee": 0})
+        for sub in ("diner", "shopper"):
+            http.call("POST", "/wallet", role="resident", sub=sub, expect=201,
+                      body={"dong": "청라1동", "agree_terms": True})
+            http.call("POST", "/wallet/charges", role="resident", sub=sub, expect=201,
+                      body={"amount": 1_000_000}, key=new_key())
+        placed: list[str] = []
+        mall_placed: list[str] = []
+
+        def place_order(_: int) -> None:
+            out = http.call("POST", "/orders", role="resident", sub="diner", expect=201, key=new_key(),
+                            body={"merchant_id": shop, "items": [{"item_id": "tteok", "quantity": 1}],
+                                  "address": "청라동 1"})
+            placed.append(str(out["order_id"]))
+
+        def place_mall_order(_: int) -> None:
+            out = http.call("POST", "/mall/orders", role="resident", sub="shopper", expect=201, key=new_key(),
+                            body={"mall": "only-seogu", "items": [{"product_id": "rice", "quantity": 1}],
+                                  "shipping": {"name": "홍길동", "phone": "010-1234-5678", "address": "청라동 1",
+                                               "postcode": "22742"},
+                                  "consent": {"third_party_provision": True, "version": "2020-01"}})
+            mall_placed.append(str(out["order_id"]))
+
+        queues: dict[str, Iterator[str]] = {}
+
+        def step(path: str, body: Any = None) -> Callable[[int], None]:
+            kind = "delivery" if "/merchant/orders/" in path else "mall"
+            queue = queues.setdefault(kind, iter(placed if kind == "delivery" else mall_placed))
+
+            def run_step(_: int) -> None:
+                http.call("POST", path.format(next(queue)), role="merchant", sub="owner-shop", merchant_id=shop,
+                          expect=200, body=body)
+
+            return run_step
+
         results.append(_measure(counter, "POST /payments", 2, pay, warmup, reps))
         results.append(_measure(counter, "POST /wallet/charges", 2, charge, warmup, reps))
         results.append(_measure(counter, "GET /wallet", 1, wallet, warmup, reps))
@@ -307,6 +352,20 @@ def run(reps: int = 50, warmup: int = 5) -> tuple[list[OpResult], float]:
                                 note="same key and body as an earlier payment"))
         results.append(_measure(counter, "GET /payments/{id}", None, one_payment, warmup, reps))
         results.append(_measure(counter, "GET /payments?limit=20", None, list_payments, warmup, reps))
+        results.append(_measure(counter, "POST /orders", 2, place_order, warmup, reps,
+                                note="menu read in the same BatchGetItem as the wallet"))
+        results.append(_measure(counter, "POST /merchant/orders/{id}/accept", 2,
+                                step("/merchant/orders/{}/accept", {"eta_minutes": 20}), warmup, reps))
+        for i in range(reps // 2):
+            place_order(i)   # fresh placed orders to reject (setup, not measured)
+        results.append(_measure(counter, "POST /merchant/orders/{id}/reject (full refund)", 3,
+                                step("/merchant/orders/{}/reject", {"reason": "bench"}), 0, reps // 2,
+                                note="order read, then payment + wallet + month read, then one transaction"))
+        results.append(_measure(counter, "POST /mall/orders", 2, place_mall_order, warmup, reps,
+                                note="stock taken in the payment's transaction"))
+        results.append(_measure(counter, "POST /merchant/mall-orders/{id}/ship", 2,
+                                step("/merchant/mall-orders/{}/ship", {"carrier": "c", "tracking_number": "1"}),
+                                warmup, reps))
 
         # The first request a new process serves: the container (store, policy cache, verifier) is new.
         def cold(_: int) -> None:
