@@ -292,7 +292,8 @@ def test_no_log_line_carries_the_shipping_name_phone_or_address(env: Env, capsys
     logger().setLevel("INFO")
     handler = logger().registered_handler
     assert isinstance(handler, logging.StreamHandler)
-    stream = handler.setStream(sys.stdout)   # the logger may predate this capture
+    stream = handler.stream
+    handler.stream = sys.stdout   # the logger may predate this capture (and its old stream be closed)
     capsys.readouterr()
     _, o = buy(env, "ann", 1)
     env.call("GET", "/merchant/mall-orders", role="merchant", sub="s", merchant_id=sid)
@@ -300,8 +301,7 @@ def test_no_log_line_carries_the_shipping_name_phone_or_address(env: Env, capsys
              raw='{"shipping": {"phone": "010-1234-5678"')
     out, err = capsys.readouterr()
     logger().setLevel(level)
-    if stream is not None:
-        handler.setStream(stream)
+    handler.stream = stream
     logged = out + err
     assert '"route":"POST/mall/orders"' in logged.replace(" ", "")  # the requests were logged
     for secret in (SHIPPING["name"], SHIPPING["phone"], SHIPPING["address"], "01012345678"):
