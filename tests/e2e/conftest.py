@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,3 +213,25 @@ def launch_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
     yield start
     for extra in started:
         shut_down(extra)
+
+
+class Http:
+    """A caller of the local stack with one identity."""
+
+    def __init__(self, stack: LocalStack, role: str, sub: str, merchant_id: str | None = None) -> None:
+        self.base = stack.base_url
+        self.auth = {"Authorization": f"Bearer {stack.token(role, sub, merchant_id)}"}
+
+    def call(self, method: str, path: str, body: Any = None, key: str | None = None,
+             headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        h = dict(self.auth)
+        if key is not None:
+            h["Idempotency-Key"] = key
+        h.update(headers or {})
+        r = requests.request(method, self.base + path, json=body, headers=h, timeout=60)
+        return r.status_code, r.json()
+
+
+def unique(prefix: str) -> str:
+    """An id no other test of the shared stack uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"

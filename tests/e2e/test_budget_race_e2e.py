@@ -14,9 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-import requests
 
-from tests.e2e.conftest import LocalStack
+from tests.e2e.conftest import Http, LocalStack, unique
 from tests.support import business_number
 
 pytestmark = pytest.mark.e2e
@@ -41,23 +40,7 @@ SEASON2_PROGRAMS: list[dict[str, Any]] = [
 LIMITS = {"monthly_charge_limit": 1_000_000, "balance_limit": 2_000_000}
 
 
-class Http:
-    """A caller of the local stack with one identity."""
 
-    def __init__(self, stack: LocalStack, role: str, sub: str, merchant_id: str | None = None) -> None:
-        self.base = stack.base_url
-        self.auth = {"Authorization": f"Bearer {stack.token(role, sub, merchant_id)}"}
-
-    def call(self, method: str, path: str, body: Any = None, key: str | None = None) -> tuple[int, Any]:
-        headers = dict(self.auth)
-        if key is not None:
-            headers["Idempotency-Key"] = key
-        r = requests.request(method, self.base + path, json=body, headers=headers, timeout=60)
-        return r.status_code, r.json()
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
 def register(stack: LocalStack) -> str:

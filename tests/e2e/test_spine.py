@@ -3,39 +3,20 @@
 from __future__ import annotations
 
 import itertools
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 import requests
 
-from tests.e2e.conftest import LocalStack
+from tests.e2e.conftest import Http, LocalStack, unique
 from tests.support import business_number
 
 pytestmark = pytest.mark.e2e
 _numbers = itertools.count(1000)
 
 
-class Http:
-    """A caller of the local stack with one identity."""
 
-    def __init__(self, stack: LocalStack, role: str, sub: str, merchant_id: str | None = None) -> None:
-        self.base = stack.base_url
-        self.auth = {"Authorization": f"Bearer {stack.token(role, sub, merchant_id)}"}
-
-    def call(self, method: str, path: str, body: Any = None, key: str | None = None,
-             headers: dict[str, str] | None = None) -> tuple[int, Any]:
-        h = dict(self.auth)
-        if key is not None:
-            h["Idempotency-Key"] = key
-        h.update(headers or {})
-        r = requests.request(method, self.base + path, json=body, headers=h, timeout=60)
-        return r.status_code, r.json()
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def register(stack: LocalStack, **fields: Any) -> str:
