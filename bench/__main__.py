@@ -19,9 +19,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-requests", action="store_true", help="only the cold-start figures")
     parser.add_argument("--no-write", action="store_true", help=f"print the markdown, leave {DOC.name} alone")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--settlement-sizes", default="10000",
+                        help="residents per settlement run, comma-separated (10000); e.g. 10000,100000,300000")
+    parser.add_argument("--settlement-shards", type=int, default=256, help="settlement shards (256)")
+    parser.add_argument("--lambda-timeout", type=int, default=900,
+                        help="the settlement worker's Lambda timeout in s, as its context reports it (900)")
+    parser.add_argument("--settlement-merchants", type=int, default=3_000, help="merchants in the district (3000)")
+    parser.add_argument("--settlement-time-limit", type=float, default=None, help="give up on a size after s")
+    parser.add_argument("--skip-settlement", action="store_true", help="no settlement runs")
+    parser.add_argument("--settlement-only", action="store_true", help="only the settlement runs")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
+    if args.settlement_only:
+        settled = _settlement(args)
+        print(f"bench took {time.perf_counter() - started:.0f} s")
+        return settled
     # The cold-start runs go first: they only start processes, and this one stays free of the app.
     imports = first = None
     if not args.skip_cold:
@@ -54,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nfigures written to {DOC.relative_to(DOC.parent.parent)}")
     else:
         print(f"\n{DOC} has no bench markers; paste this between them:\n\n{block}")
+    settled = 0 if args.skip_settlement else _settlement(args)
     print(f"bench took {time.perf_counter() - started:.0f} s")
 
     missed = [op.name for op in ops if op.met is False]
@@ -62,6 +76,33 @@ def main(argv: list[str] | None = None) -> int:
     if missed:
         print("targets missed: " + "; ".join(missed), file=sys.stderr)
         return 1 if args.strict else 0
+    return settled if args.strict else 0
+
+
+def _settlement(args: argparse.Namespace) -> int:
+    """Settle a synthetic district at each size (one process each); merge and write the figures.
+
+    The figures of every size and configuration ever run are kept in bench/settlement_figures.json, so a
+    default run (10,000) refreshes its own row and leaves the larger sizes' figures in the document.
+    """
+    from bench import settlement_report
+
+    sizes = [int(x.replace("_", "")) for x in args.settlement_sizes.split(",") if x.strip()]
+    results = settlement_report.run(sizes, args.settlement_shards, args.lambda_timeout, args.settlement_merchants,
+                                    args.settlement_time_limit)
+    block = settlement_report.markdown(settlement_report.load())
+    print()
+    print(block)
+    if args.no_write:
+        print(f"{DOC.name} not updated (--no-write)")
+    elif settlement_report.write_doc(block):
+        print(f"settlement figures written to {DOC.relative_to(DOC.parent.parent)}")
+    else:
+        print(f"{DOC} has no settlement markers; the markdown is above")
+    over = [r for r in results if r["dynamodb_total"] / r["residents"] > settlement_report.TARGET]
+    if over:
+        print("settlement target missed: " + ", ".join(f"{r['residents']:,}" for r in over), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,0 +1,431 @@
+"""Monthly settlement at district scale: DynamoDB requests and time per resident, on moto in-process.
+
+For each size, in a fresh process (so each size has its own memory peak and nothing carries over):
+
+1. The stack is created from `infra/resources.yaml` on moto's CloudFormation, the Season 2 policy is
+   seeded, and N synthetic residents are written straight into moto's table (`bench/residents.py`).
+2. The coordinator runs (`chalicelib.handlers.settlement.start`, the clock at 01:00 KST on the 1st);
+   it sends one SQS message per shard. `devstack.runner.LocalRunner.poll_queues()` then delivers the
+   messages to the app's `settlement_worker` (Chalice's SQS handler → `settlement.on_sqs_batch` →
+   `process_message`), in batches of 5 as the event source mapping is configured, with a Lambda context
+   whose timeout is `--lambda-timeout`, until the last shard has written the reports and closed the books.
+3. Every DynamoDB request is counted where botocore sends it (`bench.counting.RequestCounter`) and
+   classified from its body (shard page, month counters, credit, ledger, ...); the app's SQS and S3 calls
+   are counted too, apart from the calls that stand in for Lambda's event source mapping.
+4. The run must come out right: every resident counted, the settled residents and the cashback credited
+   exactly what the seeding computed with the domain functions, the books balanced, and a sample of
+   wallets credited as expected.
+
+moto's emulator is patched for this benchmark only (`bench/moto_index.py`): its Query and
+TransactWriteItems cost O(items in the table) per request, which would make any settlement look
+quadratic. The patched emulator answers the same (checked after seeding).
+
+`python -m bench.settlement --size 10000 --json out.json` runs one size; `python -m bench` runs the
+sizes in `--settlement-sizes` this way and merges the figures into `bench/settlement_figures.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bench.counting import RequestCounter
+
+REGION = "ap-northeast-2"
+BATCH_SIZE = 5  # app.py: @app.on_sqs_message(queue="seoro-settlement", batch_size=5)
+
+
+# ---- classifying requests ----------------------------------------------------------------------------
+
+
+def _values(body: dict[str, Any]) -> list[str]:
+    return [v.get("S", "") for v in body.get("ExpressionAttributeValues", {}).values() if isinstance(v, dict)]
+
+
+def classify(operation: str, raw: Any) -> str:
+    """A settlement-level name for one DynamoDB request, from what it asks for."""
+    try:
+        body = json.loads(raw) if raw else {}
+    except (TypeError, ValueError):
+        body = {}
+    values = _values(body)
+    if operation == "Query":
+        if body.get("IndexName") == "gsi2":
+            return "Query gsi2 (shard page of wallets)"
+        if any(v == "POLICY" for v in values):
+            return "Query (policy cache refresh)"
+        if any(v.startswith("SETTLE#") for v in values):
+            return "Query (shard totals)"
+        if any(v.startswith("U#") for v in values):
+            return "Query (resident's ledger)"
+        return "Query (other)"
+    if operation == "BatchGetItem":
+        keys = [k for t in body.get("RequestItems", {}).values() for k in t.get("Keys", [])]
+        if any(k.get("sk", {}).get("S") == "WALLET" for k in keys):
+            return "BatchGetItem (re-read after a lost race or a books mismatch)"
+        return "BatchGetItem (month counters of a page)"
+    if operation == "TransactWriteItems":
+        text = json.dumps(body.get("TransactItems", []))
+        return "TransactWriteItems (shard done)" if "SETTLE#" in text else "TransactWriteItems (credit)"
+    if operation == "BatchWriteItem":
+        return "BatchWriteItem (merchant lines)"
+    return f"{operation} (run record)" if operation in ("GetItem", "PutItem", "UpdateItem") else operation
+
+
+class Tallies:
+    """Settlement-level counts: DynamoDB by kind (from the request body), SQS and S3 calls of the app,
+    and the calls that stand in for Lambda's event source mapping (the harness's own client)."""
+
+    _installed: Tallies | None = None
+
+    def __init__(self) -> None:
+        self.dynamodb: Counter[str] = Counter()
+        self.app_calls: Counter[str] = Counter()
+        self.harness_calls: Counter[str] = Counter()
+        self.harness_clients: set[int] = set()
+        self.emulator_s = 0.0
+
+    @classmethod
+    def install(cls) -> Tallies:
+        if cls._installed is not None:
+            return cls._installed
+        import botocore.client
+        import botocore.handlers
+        from moto.core.botocore_stubber import BotocoreStubber
+
+        t = cls()
+
+        def on_send(event_name: str = "", request: Any = None, **_: Any) -> None:
+            t.dynamodb[classify(event_name.rsplit(".", 1)[-1], getattr(request, "body", None))] += 1
+
+        botocore.handlers.BUILTIN_HANDLERS.append(("before-send.dynamodb", on_send))
+        original = getattr(botocore.client.BaseClient, "_make_api_call")  # noqa: B009
+
+        def counting_call(client: Any, operation_name: str, api_params: Any) -> Any:
+            service = client.meta.service_model.service_name
+            if service in ("sqs", "s3"):
+                into = t.harness_calls if id(client) in t.harness_clients else t.app_calls
+                into[f"{service.upper()} {operation_name}"] += 1
+            return original(client, operation_name, api_params)
+
+        setattr(botocore.client.BaseClient, "_make_api_call", counting_call)  # noqa: B010
+        emulate = BotocoreStubber.__call__
+
+        def timed(self: Any, *args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return emulate(self, *args, **kwargs)
+            finally:
+                t.emulator_s += time.perf_counter() - started
+
+        BotocoreStubber.__call__ = timed  # type: ignore[method-assign]
+        cls._installed = t
+        return t
+
+    def snapshot(self) -> tuple[Counter[str], Counter[str], Counter[str], float]:
+        return Counter(self.dynamodb), Counter(self.app_calls), Counter(self.harness_calls), self.emulator_s
+
+
+# ---- one size -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class SizeResult:
+    residents: int
+    shards: int
+    lambda_timeout_s: int
+    merchants: int
+    seed_s: float
+    settle_s: float
+    settle_cpu_s: float
+    emulator_s: float
+    dynamodb: dict[str, int]
+    dynamodb_total: int
+    app_calls: dict[str, int]
+    harness_calls: dict[str, int]
+    messages: int
+    continuations: int
+    invocations: int
+    message_ms: dict[str, float]
+    shard_residents: dict[str, float]
+    peak_rss_mb: float
+    profile: dict[str, Any]
+    outcome: dict[str, Any]
+    checks: list[str]
+    recorded_at: str = ""
+    revision: str = ""
+    machine: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def requests_per_resident(self) -> float:
+        return self.dynamodb_total / self.residents
+
+    @property
+    def ms_per_resident(self) -> float:
+        return self.settle_s * 1000 / self.residents
+
+
+def run_size(size: int, shards: int, lambda_timeout_s: int, merchant_count: int) -> SizeResult:
+    from bench.requests_per_op import prepare_environment
+
+    prepare_environment()
+    counter = RequestCounter.install()
+    tallies = Tallies.install()
+
+    import boto3
+    from moto import mock_aws
+
+    from bench import residents as district
+    from bench.moto_index import indexed_moto, scanning
+    from bench.requests_per_op import create_stack
+    from chalicelib import composition
+    from chalicelib.domain.months import KST
+    from chalicelib.domain.settlement import STATUS_COMPLETED, STATUS_FAILED, settle_resident
+    from chalicelib.domain.wallet import ResidentMonth
+    from chalicelib.handlers import settlement
+    from chalicelib.handlers.admin import seed_defaults
+    from chalicelib.settings import Settings
+    from chalicelib.storage.bank import FakeBank
+    from chalicelib.storage.dynamo import Writes
+    from tests.support import SettableClock
+
+    checks: list[str] = []
+    with mock_aws(), indexed_moto(), tempfile.TemporaryDirectory(prefix="seoro-settle-"):
+        outputs = create_stack()
+        clock = SettableClock(datetime(2020, 3, 31, 12, 0, tzinfo=KST))
+        settings = Settings(
+            stage="bench",
+            region=REGION,
+            table_name=outputs["TableName"],
+            notices_bucket=outputs["NoticesBucket"],
+            reports_bucket="seoro-reports-local",
+            settlement_shards=shards,
+            contention_deadline_seconds=30.0,
+        )
+        c = composition.override(settings=settings, clock=clock, bank=FakeBank())
+        seed_defaults()
+        store = c.store
+        table = district.moto_table(settings.table_name, REGION)
+
+        # ---- seed ----
+        started = time.perf_counter()
+        profile = district.Profile()
+        shard_sizes = [0] * shards
+        people = district.district(size, merchant_count=merchant_count)
+        # The first resident goes through the app's own write path, the rest straight into moto; their
+        # stored items must have the same shape.
+        first = next(people)
+        store.commit(Writes(wallets=[(first.wallet, 0)], months=[(first.month, 0)] if first.month else [],
+                            movements=first.movements), 0)
+        written = {(it.pk, it.sk): it for it in district.items_of(store, first)}
+        from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+        for (pk, sk), it in written.items():
+            stored = table.get_item(DynamoType({"S": pk}), DynamoType({"S": sk}))
+            direct = Item(DynamoType({"S": pk}), DynamoType({"S": sk}), it.serialize(null_check=True))
+            if stored is None or stored.to_json() != direct.to_json():
+                raise AssertionError(f"{pk} {sk}: a seeded item differs from what DynamoStore.commit writes")
+        checks.append("a resident written by DynamoStore.commit and one put straight into moto are the same items")
+        profile.items += len(written)
+        district.count(first, profile, shard_sizes, shards)
+        kept = [first, *district.seed(store, table, people, profile, shard_sizes, shards)]
+        seed_s = time.perf_counter() - started
+        expected_settled, expected_credited = profile.expected_settled, profile.expected_credited
+
+        # the reads the settlement makes answer the same with moto's full scan and with the index
+        for r in kept[:5]:
+            fast = (store.movements(r.wallet.user_id), store.wallets_in_shard(_shard(r.wallet.user_id, shards),
+                                                                               None, 100))
+            with scanning():
+                slow = (store.movements(r.wallet.user_id), store.wallets_in_shard(
+                    _shard(r.wallet.user_id, shards), None, 100))
+            if fast != slow:
+                raise AssertionError("the indexed emulator answers a query differently from moto's own")
+            if sorted(fast[0], key=_key) != sorted(r.movements, key=_key):
+                raise AssertionError(f"{r.wallet.user_id}: the stored ledger differs from the seeded one")
+            loaded = store.load(user_id=r.wallet.user_id, month=district.MONTH)
+            if loaded.wallet != r.wallet or loaded.month != (r.month or ResidentMonth(r.wallet.user_id,
+                                                                                     district.MONTH)):
+                raise AssertionError(f"{r.wallet.user_id}: the stored wallet or month differs from the seeded one")
+        checks.append("queries answer the same with moto's own scan and with the index; seeded state reads back")
+
+        # ---- settle ----
+        clock.set(datetime(2020, 4, 1, 1, 0, tzinfo=KST))
+        import devstack.runner as runner_module
+        from app import app
+
+        harness_sqs = boto3.client("sqs", region_name=REGION)
+        tallies.harness_clients.add(id(harness_sqs))
+        runner = runner_module.LocalRunner(app, clock, harness_sqs)
+
+        message_ms: list[float] = []
+        errors: list[BaseException] = []
+        counts = {"messages": 0, "continuations": 0, "invocations": 0}
+        real_process, real_batch, real_context = (settlement.process_message, settlement.on_sqs_batch,
+                                                  runner_module.FakeLambdaContext)
+
+        def process(body: str, remaining_ms: Any, receive_count: int = 1) -> None:
+            counts["messages"] += 1
+            counts["continuations"] += "cursor" in body
+            began = time.perf_counter()
+            try:
+                real_process(body, remaining_ms, receive_count)
+            except BaseException as exc:
+                errors.append(exc)
+                raise
+            finally:
+                message_ms.append((time.perf_counter() - began) * 1000)
+
+        def batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            counts["invocations"] += 1
+            return real_batch(event, context)
+
+        class Context(real_context):  # type: ignore[misc, valid-type]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                kwargs["timeout_seconds"] = float(lambda_timeout_s)
+                super().__init__(*args, **kwargs)
+
+        settlement.process_message = process  # type: ignore[assignment]
+        settlement.on_sqs_batch = batch  # type: ignore[assignment]
+        runner_module.FakeLambdaContext = Context  # type: ignore[misc]
+        before_requests = counter.snapshot()
+        before = tallies.snapshot()
+        started, cpu_started = time.perf_counter(), time.process_time()
+        try:
+            settlement.start(district.MONTH)
+            idle = 0
+            while True:
+                delivered = counts["invocations"]
+                runner.poll_queues()
+                if errors:
+                    raise RuntimeError(f"a shard message failed: {errors[0]!r}") from errors[0]
+                status = _run_status(table, district.MONTH)  # read in moto itself: no request counted
+                if status in (STATUS_COMPLETED, STATUS_FAILED):
+                    break
+                idle = idle + 1 if counts["invocations"] == delivered else 0
+                if idle > 3:
+                    raise RuntimeError(f"the queue is empty and the run is {status}")
+        finally:
+            settle_s, settle_cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
+            settlement.process_message = real_process  # type: ignore[assignment]
+            settlement.on_sqs_batch = real_batch  # type: ignore[assignment]
+            runner_module.FakeLambdaContext = real_context  # type: ignore[misc]
+        after = tallies.snapshot()
+        spent = counter.snapshot() - before_requests
+        dynamodb = after[0] - before[0]
+        result = settlement.status(district.MONTH)
+
+        # ---- check ----
+        if result.status != STATUS_COMPLETED or result.books_balanced is not True:
+            raise AssertionError(f"settlement ended {result.status}, books_balanced={result.books_balanced}: "
+                                 f"{result.problems[:3]}")
+        if result.residents != size or result.settled_residents != expected_settled:
+            raise AssertionError(f"{result.residents} residents / {result.settled_residents} settled; "
+                                 f"expected {size} / {expected_settled}")
+        if result.cashback_credited != expected_credited:
+            raise AssertionError(f"credited {result.cashback_credited}, expected {expected_credited}")
+        for r in kept:
+            outcome = settle_resident(r.wallet, r.month or ResidentMonth(r.wallet.user_id, district.MONTH))
+            want = outcome.wallet.cashback_balance if outcome else r.wallet.cashback_balance
+            got = store.load(user_id=r.wallet.user_id).wallet
+            if got is None or got.cashback_balance != want:
+                raise AssertionError(f"{r.wallet.user_id}: cashback {got and got.cashback_balance}, expected {want}")
+        checks.append(f"completed, books balanced, {size:,} residents counted, {expected_settled:,} settled and "
+                      f"{expected_credited:,} won credited as the domain computes, sample wallets credited")
+
+    if sum(dynamodb.values()) != spent.total_requests:
+        raise AssertionError("the classified DynamoDB requests do not add up to the counter's")
+    return SizeResult(
+        residents=size,
+        shards=shards,
+        lambda_timeout_s=lambda_timeout_s,
+        merchants=merchant_count,
+        seed_s=round(seed_s, 1),
+        settle_s=round(settle_s, 2),
+        settle_cpu_s=round(settle_cpu_s, 2),
+        emulator_s=round(after[3] - before[3], 2),
+        dynamodb=dict(sorted(dynamodb.items())),
+        dynamodb_total=spent.total_requests,
+        app_calls=dict(sorted((after[1] - before[1]).items())),
+        harness_calls=dict(sorted((after[2] - before[2]).items())),
+        messages=counts["messages"],
+        continuations=counts["continuations"],
+        invocations=counts["invocations"],
+        message_ms=_stats(message_ms),
+        shard_residents=_stats([float(n) for n in shard_sizes]),
+        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 0),
+        profile=profile.as_dict(),
+        outcome={
+            "residents": result.residents,
+            "settled_residents": result.settled_residents,
+            "cashback_credited": result.cashback_credited,
+            "adjustments_applied": result.adjustments_applied,
+            "books_balanced": result.books_balanced,
+            "by_funder": result.by_funder,
+            "reports": len(result.reports),
+        },
+        checks=checks,
+    )
+
+
+def _run_status(table: Any, month: str) -> str | None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    item = table.get_item(DynamoType({"S": f"SETTLE#{month}"}), DynamoType({"S": "RUN"}))
+    return None if item is None else str(item.attrs["status"].value)
+
+
+def _shard(user_id: str, shards: int) -> int:
+    from chalicelib.domain.settlement import shard_of
+
+    return shard_of(user_id, shards)
+
+
+def _key(m: Any) -> tuple[str, str]:
+    return (m.created_at, m.movement_id)
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    ordered = sorted(values)
+    return {
+        "n": len(values),
+        "min": round(ordered[0], 1),
+        "median": round(statistics.median(ordered), 1),
+        "p95": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 1),
+        "max": round(ordered[-1], 1),
+        "mean": round(statistics.fmean(ordered), 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.settlement", description=__doc__)
+    parser.add_argument("--size", type=int, required=True)
+    parser.add_argument("--shards", type=int, default=256)
+    parser.add_argument("--lambda-timeout", type=int, default=900)
+    parser.add_argument("--merchants", type=int, default=3_000)
+    parser.add_argument("--json", type=Path, help="write the result here")
+    args = parser.parse_args(argv)
+    result = run_size(args.size, args.shards, args.lambda_timeout, args.merchants)
+    text = json.dumps(asdict(result), ensure_ascii=False, indent=1)
+    if args.json:
+        args.json.write_text(text, encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
