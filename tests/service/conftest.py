@@ -125,6 +125,8 @@ def env(signing_key: SigningKey) -> Iterator[Env]:
             table_name=outputs["TableName"],
             notices_bucket=outputs["NoticesBucket"],
             reports_bucket=outputs["ReportsBucket"],
+            exports_bucket=outputs["ExportsBucket"],
+            pii_key_arn=outputs["PiiKeyArn"],
             auth_jwks_file=str(signing_key.jwks_file),
             auth_issuer=ISSUER,
             auth_audience=AUDIENCE,
