@@ -189,6 +189,26 @@ def running_app(workdir: Path) -> Iterator[tuple[Http, Callable[[], None]]]:
             composition.reset()
 
 
+def grant_cashback(sub: str, amount: int) -> None:
+    """Credit cashback as a settlement would (wallet and ledger in one transaction): setup only."""
+    from dataclasses import replace
+
+    from chalicelib import composition
+    from chalicelib.domain.ledger import MOVE_CASHBACK, Movement
+    from chalicelib.storage.dynamo import Writes
+
+    store = composition.container().store
+    w = store.load(user_id=sub).wallet
+    assert w is not None
+    store.commit(
+        Writes(
+            wallets=[(replace(w, cashback_balance=w.cashback_balance + amount, version=w.version + 1), w.version)],
+            movements=[Movement(sub, new_key(), MOVE_CASHBACK, "bench-grant", 0, amount, "2020-03-10T21:00:00+09:00")],
+        ),
+        0,
+    )
+
+
 def _measure(
     counter: RequestCounter,
     name: str,
@@ -366,6 +386,22 @@ def run(reps: int = 50, warmup: int = 5) -> tuple[list[OpResult], float]:
         results.append(_measure(counter, "POST /merchant/mall-orders/{id}/ship", 2,
                                 step("/merchant/mall-orders/{}/ship", {"carrier": "c", "tracking_number": "1"}),
                                 warmup, reps))
+
+        # ---- donations: setup, not measured ----
+        http.call("POST", "/wallet", role="resident", sub="donor", expect=201,
+                  body={"dong": "청라1동", "agree_terms": True})
+        grant_cashback("donor", 1_000_000)
+
+        def donate(i: int) -> None:
+            http.call("POST", "/donations", role="resident", sub="donor", expect=201, key=new_key(),
+                      body={"amount": 100, **({"campaign_id": "solitary-elderly"} if i % 2 else {})})
+
+        def donation_statement(_: int) -> None:
+            http.call("GET", "/donations?year=2020&limit=20", role="resident", sub="donor", expect=200)
+
+        results.append(_measure(counter, "POST /donations", 2, donate, warmup, reps,
+                                note="campaign, donor marker and year summary read with the wallet"))
+        results.append(_measure(counter, "GET /donations?year=", None, donation_statement, warmup, reps))
 
         # The first request a new process serves: the container (store, policy cache, verifier) is new.
         def cold(_: int) -> None:
