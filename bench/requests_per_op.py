@@ -189,26 +189,6 @@ def running_app(workdir: Path) -> Iterator[tuple[Http, Callable[[], None]]]:
             composition.reset()
 
 
-def grant_cashback(sub: str, amount: int) -> None:
-    """Credit cashback as a settlement would (wallet and ledger in one transaction): setup only."""
-    from dataclasses import replace
-
-    from chalicelib import composition
-    from chalicelib.domain.ledger import MOVE_CASHBACK, Movement
-    from chalicelib.storage.dynamo import Writes
-
-    store = composition.container().store
-    w = store.load(user_id=sub).wallet
-    assert w is not None
-    store.commit(
-        Writes(
-            wallets=[(replace(w, cashback_balance=w.cashback_balance + amount, version=w.version + 1), w.version)],
-            movements=[Movement(sub, new_key(), MOVE_CASHBACK, "bench-grant", 0, amount, "2020-03-10T21:00:00+09:00")],
-        ),
-        0,
-    )
-
-
 def _measure(
     counter: RequestCounter,
     name: str,
@@ -390,7 +370,10 @@ def run(reps: int = 50, warmup: int = 5) -> tuple[list[OpResult], float]:
         # ---- donations: setup, not measured ----
         http.call("POST", "/wallet", role="resident", sub="donor", expect=201,
                   body={"dong": "청라1동", "agree_terms": True})
-        grant_cashback("donor", 1_000_000)
+        from chalicelib import composition
+        from tests.support import grant_cashback
+
+        grant_cashback(composition.container().store, "donor", 1_000_000, "2020-03-10T21:00:00+09:00")
 
         def donate(i: int) -> None:
             http.call("POST", "/donations", role="resident", sub="donor", expect=201, key=new_key(),

@@ -13,11 +13,11 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib.domain.ledger import MOVE_CASHBACK, Movement
 from chalicelib.domain.months import KST, kst_iso
 from chalicelib.domain.settlement import shard_of
 from chalicelib.handlers import settlement
 from chalicelib.storage.dynamo import Loaded, Writes
+from tests import support
 from tests.service.conftest import BIZ, Env
 from tests.service.test_settlement import drain, settle
 from tests.support import new_key
@@ -31,19 +31,7 @@ def at(year: int, month: int, day: int, hour: int = 12) -> datetime:
 
 
 def grant_cashback(env: Env, sub: str, amount: int) -> None:
-    """Credit cashback as a settlement would (wallet and ledger in one transaction), without a month's work."""
-    store = env.container.store
-    loaded = store.load(user_id=sub)
-    assert loaded.wallet is not None
-    w = loaded.wallet
-    store.commit(
-        Writes(
-            wallets=[(replace(w, cashback_balance=w.cashback_balance + amount, version=w.version + 1), w.version)],
-            movements=[Movement(sub, new_key(), MOVE_CASHBACK, "test-grant", 0, amount,
-                                kst_iso(env.clock.now()))],
-        ),
-        0,
-    )
+    support.grant_cashback(env.container.store, sub, amount, kst_iso(env.clock.now()))
 
 
 def give(env: Env, sub: str, amount: Any, campaign: str | None = None, key: str | None = None) -> tuple[int, Any]:
