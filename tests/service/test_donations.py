@@ -229,6 +229,7 @@ def test_the_statement_lists_a_years_gifts_with_the_total_and_the_tax_credit_est
     env.open_wallet("alice")
     grant_cashback(env, "alice", 20_000)
     assert give(env, "alice", 1_000, "solitary-elderly")[0] == 201
+    env.clock.set(datetime(2020, 12, 31, 23, 30, tzinfo=KST))
     assert give(env, "alice", 333)[0] == 201
     env.clock.set(at(2021, 1, 1, 0))
     assert give(env, "alice", 5_000, "single-mother-families")[0] == 201
