@@ -432,6 +432,11 @@ class DynamoStore:
             for name, cls in kinds.items():
                 if isinstance(it, cls):
                     found[name] = it
+        year_summary = None
+        if user_id is not None and donation_year is not None:
+            year_summary = (
+                self._donation_year(found["year"]) if "year" in found else DonationYear(user_id, donation_year)
+            )
         resident_month = None
         if user_id is not None and month is not None:
             resident_month = (
@@ -449,13 +454,7 @@ class DynamoStore:
             order=order,
             campaign=self._campaign(found["campaign"]) if "campaign" in found else None,
             gave_to_target="donor" in found,
-            donation_year=(
-                self._donation_year(found["year"])
-                if "year" in found
-                else DonationYear(user_id, donation_year)
-                if user_id is not None and donation_year is not None
-                else None
-            ),
+            donation_year=year_summary,
         )
 
     def get_merchant(self, merchant_id: str) -> Merchant | None:
