@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice.app import Chalice, CloudWatchEvent, Cron, SQSEvent
+from chalice.app import Chalice, CloudWatchEvent, Cron, Rate, SQSEvent
 
 from chalicelib.schemas import (
     AcceptIn,
@@ -29,6 +29,9 @@ from chalicelib.schemas import (
     MerchantRegisteredOut,
     MerchantSettlementOut,
     MerchantsQuery,
+    NewsList,
+    NewsOut,
+    NewsQuery,
     OpenWalletIn,
     OrderIn,
     OrderList,
@@ -49,6 +52,7 @@ from chalicelib.schemas import (
     SettlementIn,
     SettlementOut,
     ShipIn,
+    StaffNoticeList,
     WalletOut,
 )
 from chalicelib.web import SIGNED_IN, Api, Call
@@ -220,6 +224,32 @@ def merchant_settlement(call: Call) -> Any:
     return settlement.merchant_line(call.user.merchant_id or "", call.params["month"])
 
 
+# ---- 서구소식 news ---------------------------------------------------------------------------
+
+
+@api.route("/news", "GET", role=SIGNED_IN, summary="District news for a dong: current disaster alerts first",
+           query=NewsQuery, response=NewsList)
+def list_news(call: Call) -> Any:
+    from chalicelib.handlers import news
+
+    return news.list_posts(call.query)
+
+
+@api.route("/news/{post_id}", "GET", role=SIGNED_IN, summary="One news post", response=NewsOut)
+def get_news(call: Call) -> Any:
+    from chalicelib.handlers import news
+
+    return news.get_post(call.params["post_id"])
+
+
+@api.route("/staff/notices", "GET", role=STAFF, summary="Uploaded notice files and what became of them",
+           query=PageQuery, response=StaffNoticeList)
+def staff_notices(call: Call) -> Any:
+    from chalicelib.handlers import news
+
+    return news.list_notices(call.query.limit, call.query.next)
+
+
 # ---- 배달서구 delivery ------------------------------------------------------------------------
 
 
@@ -384,6 +414,22 @@ def deliver_mall_order(call: Call) -> Any:
 
 
 # ---- events ----------------------------------------------------------------------------------
+
+
+@app.on_sqs_message(queue="seoro-notices", batch_size=10)
+def notice_uploads(event: SQSEvent) -> Any:
+    """S3 notifications of the notices bucket (created and removed `notices/*.md`), through SQS."""
+    from chalicelib.handlers import news
+
+    return news.on_sqs_batch(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def news_schedule(event: CloudWatchEvent) -> Any:
+    """Every minute: publish the posts whose publish_at has come, retire the expired ones."""
+    from chalicelib.handlers import news
+
+    return news.on_schedule()
 
 
 @app.schedule(Cron(0, 16, "*", "*", "?", "*"))

@@ -16,6 +16,7 @@ class Settings:
     table_name: str = "seoro-local-main"
     notices_bucket: str = "seoro-notices-local"
     reports_bucket: str = "seoro-reports-local"
+    alert_topic_arn_prefix: str | None = None
     settlement_queue_url: str | None = None
     settlement_shards: int = 256
     shipping_purge_days: int = 90
@@ -49,6 +50,7 @@ class Settings:
             table_name=e.get("TABLE_NAME", d.table_name),
             notices_bucket=e.get("NOTICES_BUCKET", d.notices_bucket),
             reports_bucket=e.get("REPORTS_BUCKET", d.reports_bucket),
+            alert_topic_arn_prefix=opt("ALERT_TOPIC_ARN_PREFIX"),
             settlement_queue_url=opt("SETTLEMENT_QUEUE_URL"),
             settlement_shards=int(e.get("SETTLEMENT_SHARDS", d.settlement_shards)),
             shipping_purge_days=int(e.get("SHIPPING_PURGE_DAYS", d.shipping_purge_days)),
