@@ -13,6 +13,7 @@ from typing import Any
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain.dongs import DONGS
 from chalicelib.domain.errors import Contention, StorageUnavailable
 from chalicelib.domain.news import (
     STATUS_PUBLISHED,
@@ -64,7 +65,7 @@ class NewsRepository:
             key=it.key,
             title=it.title,
             category=it.category,
-            dongs=() if it.district_wide else tuple(sorted(it.dongs or ())),
+            dongs=() if it.district_wide else tuple(d for d in DONGS if d in (it.dongs or set())),
             body=it.body,
             body_html=it.body_html,
             status=it.status,
