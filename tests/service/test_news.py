@@ -11,6 +11,7 @@ import boto3
 import pytest
 
 from tests.service.conftest import Env
+from tests.support import TEMPLATE
 
 QUEUE = "seoro-notices"
 BUCKET = "seoro-notices-local"
@@ -308,3 +309,62 @@ def test_keys_arrive_url_encoded_and_are_decoded(board: Board) -> None:
     board.upload("2020/청라 요가+필라테스", notice())
     assert board.staff()[0]["key"] == "notices/2020/청라 요가+필라테스.md"
     assert board.staff()[0]["status"] == "published"
+
+
+class FailingSns:
+    """SNS that is down."""
+
+    def publish(self, **kwargs: Any) -> None:
+        raise ConnectionError("SNS is unavailable")
+
+
+def test_a_failed_push_fails_the_message_and_its_redelivery_pushes_the_alert_once(board: Board) -> None:
+    from chalicelib import composition
+
+    board.listen("all")
+    c = board.env.container
+    composition.override(settings=c.settings, clock=c.clock, bank=c.bank, sns=FailingSns())
+    board.s3.put_object(Bucket=BUCKET, Key="notices/fire.md", Body=notice(title="산불", category="disaster", dongs="all"))
+    bodies = board.pending()
+    board.s3.put_object(Bucket=BUCKET, Key="notices/market.md", Body=notice(title="장터", dongs="all"))
+    event = board.env.client.events.generate_sqs_event(message_bodies=bodies + board.pending(), queue_name=QUEUE)
+    failed = board.env.client.lambda_.invoke("notice_uploads", event).payload["batchItemFailures"]
+    assert len(failed) == 1  # only the message whose alert could not be pushed comes back
+    assert {p["title"] for p in board.news()[1]["items"]} == {"산불", "장터"}  # both posts are published
+    composition.override(settings=c.settings, clock=c.clock, bank=c.bank)
+    board.invoke(bodies)  # SQS delivers it again
+    board.invoke(bodies)
+    assert [a["title"] for a in board.alerts("all")] == ["산불"]
+
+
+def test_two_workers_racing_for_one_alert_push_it_once(board: Board) -> None:
+    from chalicelib.domain.news import parse_notice, post_id_for, revise
+    from chalicelib.handlers import news
+
+    board.listen("all")
+    parsed = parse_notice(notice(title="가스 누출", category="disaster", dongs="all"))
+    assert parsed.notice is not None
+    fresh = revise(None, parsed.notice, post_id_for("notices/gas.md"), "notices/gas.md", "", T0)
+    repo = board.env.container.news
+    repo.save(None, (fresh, 0))
+    stored = repo.get_post(fresh.post_id)
+    assert stored is not None and stored.needs_alert
+    assert news.push_alert(stored) is True
+    assert news.push_alert(stored) is False  # the other worker, holding the same post, finds it taken
+    assert len(board.alerts("all")) == 1
+
+
+def test_the_local_stack_applies_the_bucket_notifications_the_template_declares(board: Board, tmp_path: Any) -> None:
+    from devstack.resources import ResourceError, bucket_notifications
+
+    cf = boto3.client("cloudformation", region_name="ap-northeast-2")
+    declared = bucket_notifications(TEMPLATE, cf, "seoro-test", board.sqs)
+    assert set(declared) == {BUCKET}
+    applied = board.s3.get_bucket_notification_configuration(Bucket=BUCKET)["QueueConfigurations"]
+    assert sorted(e for q in applied for e in q["Events"]) == ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+    assert all(q["QueueArn"].endswith(":seoro-notices") for q in applied)
+    assert [q["Filter"] for q in applied] == [q["Filter"] for q in declared[BUCKET]["QueueConfigurations"]]
+    other = tmp_path / "template.yaml"
+    other.write_text(TEMPLATE.read_text().replace("QueueConfigurations:", "TopicConfigurations:"))
+    with pytest.raises(ResourceError):
+        bucket_notifications(other, cf, "seoro-test", board.sqs)
