@@ -22,6 +22,7 @@ from chalicelib.domain.news import (
     DISASTER,
     MAX_NOTICE_BYTES,
     STATUS_PUBLISHED,
+    STATUS_RETIRED,
     NoticeRecord,
     Post,
     Problem,
@@ -164,7 +165,7 @@ def removed(key: str) -> None:
             return
         at = now()
         gone = NoticeRecord(key, post_id, "", False, (), True, at)
-        retired = (retire(post, at), post.version) if post is not None and post.status != "retired" else None
+        retired = (retire(post, at), post.version) if post is not None and post.status != STATUS_RETIRED else None
         news.save((gone, record.version), retired)
         if record.rejected:
             _drop_report(key)
@@ -255,23 +256,34 @@ def push_alert(post: Post) -> bool:
 
 
 def on_schedule() -> dict[str, int]:
-    """Publish the scheduled posts that are due and retire the expired ones, by the shared clock."""
+    """Publish the scheduled posts that are due and retire the expired ones, by the shared clock; then
+    push any current disaster alert whose push failed earlier (SNS down), so none is left unsent.
+
+    Each post is handled on its own: one that fails is logged and tried again at the next run.
+    """
     at = now()
     news = composition.container().news
-    published = retired = 0
+    counts = {"published": 0, "retired": 0, "alerts": 0, "failed": 0}
     for post in [*news.due_scheduled(at), *news.due_expiring(at)]:
-        moved = _advance(post.post_id, at)
-        if moved is None:
+        try:
+            moved = _advance(post.post_id, at)
+        except Exception:
+            logger().exception("news schedule: a post could not be advanced", extra={"post_id": post.post_id})
+            counts["failed"] += 1
             continue
-        if moved.status == STATUS_PUBLISHED:
-            published += 1
-            if moved.needs_alert:
-                push_alert(moved)
-        else:
-            retired += 1
-    if published or retired:
-        logger().info("news schedule", extra={"published": published, "retired": retired})
-    return {"published": published, "retired": retired}
+        if moved is not None:
+            counts["published" if moved.status == STATUS_PUBLISHED else "retired"] += 1
+    for post in news.published_disasters():
+        if not (post.needs_alert and post.visible_at(at)):
+            continue
+        try:
+            counts["alerts"] += int(push_alert(post))
+        except Exception:
+            logger().exception("news schedule: an alert could not be pushed", extra={"post_id": post.post_id})
+            counts["failed"] += 1
+    if any(counts.values()):
+        logger().info("news schedule", extra=counts)
+    return counts
 
 
 def _advance(post_id: str, at: datetime) -> Post | None:

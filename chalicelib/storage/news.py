@@ -211,6 +211,17 @@ class NewsRepository:
         )
         return [self._post(it) for it in items]
 
+    def published_disasters(self, limit: int = 100) -> list[Post]:
+        """Published disaster posts (rank 2 of the published list), newest first: few at any time."""
+        items = self._store._guard(
+            lambda: list(
+                self.m.Item.gsi1.query(
+                    PUBLISHED_GSI, self.m.Item.gsi1sk.startswith("2#"), limit=limit, scan_index_forward=False
+                )
+            )
+        )
+        return [self._post(it) for it in items]
+
     def list_notices(self, limit: int, cursor: str | None) -> Page:
         """Staff's notice records, ordered by key."""
         return self._store._page(

@@ -102,6 +102,11 @@ class Board:
         return next(n for n in self.staff() if n["key"] == f"notices/{name}.md")
 
 
+def ran(published: int = 0, retired: int = 0, alerts: int = 0, failed: int = 0) -> dict[str, int]:
+    """What one run of the news schedule reports."""
+    return {"published": published, "retired": retired, "alerts": alerts, "failed": failed}
+
+
 @pytest.fixture
 def board(env: Env) -> Board:
     env.clock.set(T0)
@@ -212,15 +217,15 @@ def test_a_scheduled_notice_is_published_when_due_and_retired_when_expired_by_th
     assert board.staff_entry("later")["status"] == "scheduled"
     post_id = board.staff_entry("later")["post_id"]
     assert board.news(f"/{post_id}")[0] == 404  # not before its time
-    assert board.tick(datetime(2020, 3, 11, 8, 59, tzinfo=UTC) - timedelta(hours=9)) == {"published": 0, "retired": 0}
-    assert board.tick(datetime(2020, 3, 11, 0, 1, tzinfo=UTC)) == {"published": 1, "retired": 0}
+    assert board.tick(datetime(2020, 3, 11, 8, 59, tzinfo=UTC) - timedelta(hours=9)) == ran()
+    assert board.tick(datetime(2020, 3, 11, 0, 1, tzinfo=UTC)) == ran(published=1)
     [post] = board.news()[1]["items"]
     assert post["published_at"] == "2020-03-11T09:00:00+09:00"  # as of publish_at, not when the schedule ran
     assert board.staff_entry("later")["status"] == "published"
-    assert board.tick(datetime(2020, 3, 12, 9, 0, tzinfo=UTC)) == {"published": 0, "retired": 1}
+    assert board.tick(datetime(2020, 3, 12, 9, 0, tzinfo=UTC)) == ran(retired=1)
     assert board.news()[1]["items"] == []
     assert board.staff_entry("later")["status"] == "retired"
-    assert board.tick(datetime(2020, 3, 13, tzinfo=UTC)) == {"published": 0, "retired": 0}
+    assert board.tick(datetime(2020, 3, 13, tzinfo=UTC)) == ran()
 
 
 def test_an_expired_post_is_hidden_even_before_the_schedule_retires_it(board: Board) -> None:
@@ -368,3 +373,18 @@ def test_the_local_stack_applies_the_bucket_notifications_the_template_declares(
     other.write_text(TEMPLATE.read_text().replace("QueueConfigurations:", "TopicConfigurations:"))
     with pytest.raises(ResourceError):
         bucket_notifications(other, cf, "seoro-test", board.sqs)
+
+
+def test_an_alert_the_schedule_could_not_push_is_pushed_at_its_next_run(board: Board) -> None:
+    from chalicelib import composition
+
+    board.listen("all")
+    board.upload("drill", notice(category="disaster", dongs="all", publish_at="2020-03-11T10:00:00+09:00"))
+    c = board.env.container
+    composition.override(settings=c.settings, clock=c.clock, bank=c.bank, sns=FailingSns())
+    assert board.tick(datetime(2020, 3, 11, 1, 0, tzinfo=UTC)) == ran(published=1, failed=1)
+    assert len(board.news()[1]["items"]) == 1 and board.alerts("all") == []
+    composition.override(settings=c.settings, clock=c.clock, bank=c.bank)
+    assert board.tick(datetime(2020, 3, 11, 1, 1, tzinfo=UTC)) == ran(alerts=1)
+    assert len(board.alerts("all")) == 1
+    assert board.tick(datetime(2020, 3, 11, 1, 2, tzinfo=UTC))["alerts"] == 0
