@@ -11,10 +11,19 @@ from chalice.app import Chalice, CloudWatchEvent, Cron, Rate, SQSEvent
 
 from chalicelib.schemas import (
     AcceptIn,
+    AutoDonationIn,
+    AutoDonationOut,
+    CampaignIn,
+    CampaignList,
+    CampaignOut,
     ChargeIn,
     ChargeOut,
     ClockIn,
     ClockOut,
+    DonationIn,
+    DonationOut,
+    DonationsQuery,
+    DonationStatementOut,
     HealthOut,
     MallApprovalIn,
     MallOrderIn,
@@ -32,6 +41,8 @@ from chalicelib.schemas import (
     NewsList,
     NewsOut,
     NewsQuery,
+    NtsExportIn,
+    NtsExportOut,
     OpenWalletIn,
     OrderIn,
     OrderList,
@@ -53,6 +64,8 @@ from chalicelib.schemas import (
     SettlementOut,
     ShipIn,
     StaffNoticeList,
+    TaxIdIn,
+    TaxIdOut,
     WalletOut,
 )
 from chalicelib.web import SIGNED_IN, Api, Call
@@ -411,6 +424,109 @@ def deliver_mall_order(call: Call) -> Any:
     from chalicelib.handlers import orders
 
     return orders.seller_mall_action(call.user, call.params["order_id"], "deliver", {})
+
+
+# ---- 서로도움 donations ------------------------------------------------------------------------
+
+
+@api.route("/campaigns", "GET", role=SIGNED_IN, summary="Donation campaigns", query=PageQuery, response=CampaignList)
+def list_campaigns(call: Call) -> Any:
+    from chalicelib.handlers import donations
+
+    return donations.list_campaigns(call.query)
+
+
+@api.route("/campaigns/{campaign_id}", "GET", role=SIGNED_IN, summary="One campaign", response=CampaignOut)
+def get_campaign(call: Call) -> Any:
+    from chalicelib.handlers import donations
+
+    return donations.get_campaign(call.params["campaign_id"])
+
+
+@api.route("/staff/campaigns", "POST", role=STAFF, summary="Open a campaign", body=CampaignIn, response=CampaignOut,
+           status=201)
+def create_campaign(call: Call) -> Any:
+    from chalicelib.handlers import donations
+
+    return donations.create_campaign(call.body)
+
+
+@api.route("/staff/campaigns/{campaign_id}/close", "POST", role=STAFF, summary="Close a campaign to donations",
+           response=CampaignOut)
+def close_campaign(call: Call) -> Any:
+    from chalicelib.handlers import donations
+
+    return donations.set_campaign_active(call.params["campaign_id"], False)
+
+
+@api.route("/staff/campaigns/{campaign_id}/reopen", "POST", role=STAFF, summary="Reopen a closed campaign",
+           response=CampaignOut)
+def reopen_campaign(call: Call) -> Any:
+    from chalicelib.handlers import donations
+
+    return donations.set_campaign_active(call.params["campaign_id"], True)
+
+
+@api.route("/donations", "POST", role=RESIDENTS, summary="Donate cashback", body=DonationIn, response=DonationOut,
+           status=201, idempotent=True)
+def donate(call: Call) -> Any:
+    from chalicelib.handlers import donations
+
+    return donations.give(call.user, call.body, call.idempotency_key or "")
+
+
+@api.route("/donations", "GET", role=RESIDENTS, summary="My donations of a year, with the tax-credit estimate",
+           query=DonationsQuery, response=DonationStatementOut)
+def donation_statement(call: Call) -> Any:
+    from chalicelib.handlers import donations
+
+    return donations.statement(call.user, call.query)
+
+
+@api.route("/donations/auto", "PUT", role=RESIDENTS, summary="Set my automatic donation", body=AutoDonationIn,
+           response=AutoDonationOut)
+def set_auto_donation(call: Call) -> Any:
+    from chalicelib.handlers import donations
+
+    return donations.set_auto(call.user, call.body)
+
+
+@api.route("/donations/auto", "GET", role=RESIDENTS, summary="My automatic donation", response=AutoDonationOut)
+def get_auto_donation(call: Call) -> Any:
+    from chalicelib.handlers import donations
+
+    return donations.get_auto(call.user)
+
+
+@api.route("/me/tax-id", "PUT", role=RESIDENTS, summary="Register my registration number for the NTS link",
+           body=TaxIdIn, response=TaxIdOut)
+def put_tax_id(call: Call) -> Any:
+    from chalicelib.handlers import donations
+
+    return donations.put_tax_id(call.user, call.body)
+
+
+@api.route("/me/tax-id", "GET", role=RESIDENTS, summary="My registered number, masked", response=TaxIdOut)
+def get_tax_id(call: Call) -> Any:
+    from chalicelib.handlers import donations
+
+    return donations.get_tax_id(call.user)
+
+
+@api.route("/me/tax-id", "DELETE", role=RESIDENTS, summary="Withdraw my NTS consent and remove the number",
+           response=TaxIdOut)
+def delete_tax_id(call: Call) -> Any:
+    from chalicelib.handlers import donations
+
+    return donations.delete_tax_id(call.user)
+
+
+@api.route("/staff/donations/nts-export", "POST", role=STAFF, summary="Write a year's file for the tax service",
+           body=NtsExportIn, response=NtsExportOut)
+def nts_export(call: Call) -> Any:
+    from chalicelib.handlers import donations
+
+    return donations.nts_export(call.body.year)
 
 
 # ---- events ----------------------------------------------------------------------------------

@@ -1,32 +1,41 @@
-"""Two fixes to moto's in-process DynamoDB that make it cost what DynamoDB costs per request, for the
-settlement benchmark only (nothing in the app or the tests uses this).
+"""Fixes to moto's in-process DynamoDB so that it costs per request what DynamoDB costs per request,
+for the settlement benchmark only (nothing in the app or the tests uses this).
 
-moto 5.2's emulator is written for small tables, and two of its operations cost O(items in the table):
+moto 5.2's emulator is written for small tables. Two of its operations cost O(items in the table):
 
 - `Table.query` builds the list of *every* item of the table and filters it by hash key, for a table
-  query (the resident's ledger) and for an index query (a shard's page of wallets) alike;
+  query (the resident's ledger) and an index query (a shard's page of wallets) alike, then sorts the
+  partition and steps over every item before the exclusive start key;
 - `DynamoDBBackend.transact_write_items` `deepcopy`s the whole table before every transaction, to roll
   back if a condition fails.
 
-With a million items that is seconds per request, and a settlement of N residents makes ~N of each, so
-the run time grows with N²: a figure about moto, not about the settlement. `indexed_moto()` swaps in
+With a million items that is seconds per request, and settling N residents makes ~N of each, so the run
+time would grow with N²: a figure about moto, not about the settlement. `indexed_moto()` swaps in
 
 - a candidate lookup: a table query looks only at the items of its partition (`table.items[hash]`); an
-  index query only at the items that were ever written with that index hash value (an index kept on
-  the side, per table, filled by `Table.put_item` and `update_item`); moto's own `query` then runs
-  unchanged on those candidates (sorting, start key, limits, 1 MB pages, conditions, projection);
-- an undo log: before a transaction, each item it names is copied; if moto cancels the transaction
-  they are put back. Moto's own `transact_write_items` then runs unchanged, except that its copy of the
-  whole table is skipped.
+  index query only at the items written with that index hash value, from the exclusive start key on,
+  in moto's order, and at most `Limit + 1` of them when nothing but the key condition narrows the page
+  (an index kept on the side per table, filled by `Table.put_item` and `update_item`, sorted lazily).
+  moto's own `query` then runs unchanged on those candidates (sorting, start key, limits, 1 MB pages,
+  conditions, projection);
+- an undo log: before a transaction each item it names is copied, and put back if moto cancels the
+  transaction. moto's own `transact_write_items` then runs unchanged, except that its copy of the whole
+  table is skipped.
 
-`check_queries` runs the same queries with and without the candidate lookup and compares the answers;
-the benchmark calls it after seeding.
+Two more costs grow with the run rather than the table, or are flat but large:
 
-A third cost is flat but large: moto 5.2 serialises every response through botocore's shape model,
-attribute by attribute (~25 µs an attribute value), which makes a ledger Query of ten items cost
-~15 ms of emulation. DynamoDB's results are already in wire form (`{"S": ...}` maps), so for DynamoDB
-the response body is `json.dumps` of the result. The first 25 responses of each operation are also
-serialised moto's way and must decode to the same JSON, or the benchmark stops.
+- moto keeps every `Item` it ever built in a class-level list (`BaseModel.instances_tracked`, for its
+  dashboard): each credit's new wallet, month and ledger items and every copy made to roll a transaction
+  back stay in memory for good (~25 KB per resident settled; 300,000 residents would need ~8 GB more).
+  Inside `indexed_moto()` that list keeps nothing; the table itself still holds every live item;
+- moto serialises every response through botocore's shape model, attribute by attribute (~25 µs an
+  attribute value), so a ledger Query of ten items costs ~15 ms of emulation. DynamoDB's results are
+  already in wire form (`{"S": ...}` maps), so for DynamoDB the body is `json.dumps` of the result. The
+  first 25 responses of each operation are also serialised moto's way and must decode to the same JSON,
+  or the benchmark stops.
+
+`scanning()` turns the candidate lookup off for a block: after seeding, the benchmark reads every page of
+two shards and three ledgers both ways and stops unless the answers are the same.
 """
 
 from __future__ import annotations
@@ -208,11 +217,19 @@ def _execute_result(self: Any, context: Any) -> Any:
 _original: dict[str, Any] = {}
 
 
+class _KeepNothing(list):  # type: ignore[type-arg]
+    """Stands in for moto's list of every instance ever made of a model class."""
+
+    def append(self, _: Any) -> None:
+        return None
+
+
 @contextmanager
 def indexed_moto() -> Iterator[None]:
     """Patch moto's DynamoDB emulator for the duration (`scanning()` turns the candidate lookup off)."""
     from moto.core.responses import ActionResult
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import Table
 
     if _original:
@@ -224,7 +241,9 @@ def indexed_moto() -> Iterator[None]:
         update_item=DynamoDBBackend.update_item,
         transact_write_items=DynamoDBBackend.transact_write_items,
         execute_result=ActionResult.execute_result,
+        instances_tracked=getattr(Item, "instances_tracked"),  # noqa: B009 (set by moto's metaclass)
     )
+    setattr(Item, "instances_tracked", _KeepNothing())  # noqa: B010
     Table.query = _query  # type: ignore[method-assign]
     Table.put_item = _put_item  # type: ignore[method-assign]
     DynamoDBBackend.update_item = _update_item  # type: ignore[method-assign]
@@ -233,6 +252,7 @@ def indexed_moto() -> Iterator[None]:
     try:
         yield
     finally:
+        setattr(Item, "instances_tracked", _original["instances_tracked"])  # noqa: B010
         ActionResult.execute_result = _original["execute_result"]  # type: ignore[method-assign]
         Table.query = _original["query"]  # type: ignore[method-assign]
         Table.put_item = _original["put_item"]  # type: ignore[method-assign]

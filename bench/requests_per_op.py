@@ -367,6 +367,25 @@ def run(reps: int = 50, warmup: int = 5) -> tuple[list[OpResult], float]:
                                 step("/merchant/mall-orders/{}/ship", {"carrier": "c", "tracking_number": "1"}),
                                 warmup, reps))
 
+        # ---- donations: setup, not measured ----
+        http.call("POST", "/wallet", role="resident", sub="donor", expect=201,
+                  body={"dong": "청라1동", "agree_terms": True})
+        from chalicelib import composition
+        from tests.support import grant_cashback
+
+        grant_cashback(composition.container().store, "donor", 1_000_000, "2020-03-10T21:00:00+09:00")
+
+        def donate(i: int) -> None:
+            http.call("POST", "/donations", role="resident", sub="donor", expect=201, key=new_key(),
+                      body={"amount": 100, **({"campaign_id": "solitary-elderly"} if i % 2 else {})})
+
+        def donation_statement(_: int) -> None:
+            http.call("GET", "/donations?year=2020&limit=20", role="resident", sub="donor", expect=200)
+
+        results.append(_measure(counter, "POST /donations", 2, donate, warmup, reps,
+                                note="campaign, donor marker and year summary read with the wallet"))
+        results.append(_measure(counter, "GET /donations?year=", None, donation_statement, warmup, reps))
+
         # The first request a new process serves: the container (store, policy cache, verifier) is new.
         def cold(_: int) -> None:
             fresh()

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from chalicelib.auth import TokenVerifier
     from chalicelib.clock import Clock
     from chalicelib.domain.policy import Policy
-    from chalicelib.domain.ports import BankGateway
+    from chalicelib.domain.ports import BankGateway, PiiCipher
     from chalicelib.storage.dynamo import DynamoStore
     from chalicelib.storage.news import NewsRepository
 
@@ -143,6 +143,15 @@ class Container:
         return self._get("news", build)  # type: ignore[no-any-return]
 
     @property
+    def pii(self) -> PiiCipher:
+        def build() -> PiiCipher:
+            from chalicelib.storage.pii import KmsPiiCipher
+
+            return KmsPiiCipher(self.settings.pii_key_arn)
+
+        return self._get("pii", build)  # type: ignore[no-any-return]
+
+    @property
     def policies(self) -> PolicyCache:
         def build() -> PolicyCache:
             return PolicyCache(self.store.list_policies, self.settings.policy_cache_seconds)
@@ -164,7 +173,7 @@ def container() -> Container:
 
 
 def override(**parts: Any) -> Container:
-    """Replace parts (settings, clock, store, bank, verifier, policies, sqs, s3, sns, news) for tests;
+    """Replace parts (settings, clock, store, bank, verifier, policies, sqs, s3, pii, sns, news) for tests;
     the rest rebuilds."""
     global _container
     with _lock:

@@ -17,6 +17,8 @@ class Settings:
     notices_bucket: str = "seoro-notices-local"
     reports_bucket: str = "seoro-reports-local"
     alert_topic_arn_prefix: str | None = None
+    exports_bucket: str = "seoro-exports-local"
+    pii_key_arn: str | None = None
     settlement_queue_url: str | None = None
     settlement_shards: int = 256
     shipping_purge_days: int = 90
@@ -51,6 +53,8 @@ class Settings:
             notices_bucket=e.get("NOTICES_BUCKET", d.notices_bucket),
             reports_bucket=e.get("REPORTS_BUCKET", d.reports_bucket),
             alert_topic_arn_prefix=opt("ALERT_TOPIC_ARN_PREFIX"),
+            exports_bucket=e.get("EXPORTS_BUCKET", d.exports_bucket),
+            pii_key_arn=opt("PII_KEY_ARN"),
             settlement_queue_url=opt("SETTLEMENT_QUEUE_URL"),
             settlement_shards=int(e.get("SETTLEMENT_SHARDS", d.settlement_shards)),
             shipping_purge_days=int(e.get("SHIPPING_PURGE_DAYS", d.shipping_purge_days)),

@@ -54,6 +54,7 @@ class StackConfig:
     state_dir: Path
     notices_bucket: str
     reports_bucket: str
+    exports_bucket: str
     prefix: str
     jwks_file: Path | None
     seed_demo: bool
@@ -68,6 +69,7 @@ class StackConfig:
             state_dir=state_dir(e),
             notices_bucket=e.get("NOTICES_BUCKET", "").strip() or "seoro-notices-local",
             reports_bucket=e.get("REPORTS_BUCKET", "").strip() or "seoro-reports-local",
+            exports_bucket=e.get("EXPORTS_BUCKET", "").strip() or "seoro-exports-local",
             prefix=f"seoro-{STAGE}",
             jwks_file=Path(jwks).resolve() if jwks else None,
             seed_demo=e.get("SEED_DEMO", "").strip().lower() in ("1", "true", "yes"),
@@ -221,7 +223,9 @@ def _create_resources(cfg: StackConfig) -> dict[str, str]:
         "Prefix": cfg.prefix,
         "NoticesBucketName": cfg.notices_bucket,
         "ReportsBucketName": cfg.reports_bucket,
+        "ExportsBucketName": cfg.exports_bucket,
     }
+
     def client(service: str) -> Any:
         return boto3.client(
             service,  # type: ignore[call-overload]

@@ -78,3 +78,23 @@ def business_number(seed: int) -> str:
         if normalise_business_number(stem + digit):
             return stem + digit
     raise AssertionError("unreachable: one check digit always fits")
+
+
+def grant_cashback(store: Any, sub: str, amount: int, at: str) -> None:
+    """Credit cashback as a settlement would (wallet and ledger movement in one transaction), for tests and
+    benchmarks that need a donor without settling a month first."""
+    from dataclasses import replace
+
+    from chalicelib.domain.ledger import MOVE_CASHBACK, Movement
+    from chalicelib.storage.dynamo import Writes
+
+    wallet = store.load(user_id=sub).wallet
+    assert wallet is not None, f"{sub} has no wallet"
+    store.commit(
+        Writes(
+            wallets=[(replace(wallet, cashback_balance=wallet.cashback_balance + amount, version=wallet.version + 1),
+                      wallet.version)],
+            movements=[Movement(sub, uuid.uuid4().hex, MOVE_CASHBACK, "grant", 0, amount, at)],
+        ),
+        0,
+    )

@@ -1,4 +1,4 @@
-"""서로도움 donation campaigns (the donation rules themselves come with the donations feature)."""
+"""서로도움 donation campaigns: what staff run, with what residents have given so far."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Campaign:
+    """A cause with a target; `raised` and `donors` (distinct residents) are summed from its total slices."""
+
     campaign_id: str
     title: str
     category: str

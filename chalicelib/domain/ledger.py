@@ -8,6 +8,7 @@ MOVE_CHARGE = "charge"
 MOVE_PAYMENT = "payment"
 MOVE_REFUND = "refund"
 MOVE_CASHBACK = "cashback"
+MOVE_DONATION = "donation"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field, replace
 
+from chalicelib.domain.donations import MODE_FIXED, auto_amount
 from chalicelib.domain.ledger import Movement, balances_match
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.wallet import ResidentMonth, Wallet
@@ -38,6 +39,7 @@ class Credit:
     accrued: dict[str, int]
     adjustment_applied: int
     credited: int
+    auto_donated: int = 0
 
     @property
     def accrued_total(self) -> int:
@@ -46,6 +48,9 @@ class Credit:
 
 @dataclass(frozen=True)
 class SettleOutcome:
+    """`wallet` is after the credit; `credit.auto_donated` is what the automatic donation takes from it
+    next, in the same transaction."""
+
     wallet: Wallet
     month: ResidentMonth
     credit: Credit
@@ -55,13 +60,17 @@ def settle_resident(wallet: Wallet, month: ResidentMonth) -> SettleOutcome | Non
     """Credit the month's net accruals plus what is owed from refunds of settled months.
 
     A negative net takes cashback back, but never below zero; the rest stays owed (`adjustment_due`)
-    to the next month. Returns None when there is nothing to do (no activity, nothing owed) or the
-    month is already settled (exactly once: the settled flag is written with the credit).
+    to the next month. Then the automatic donation, if the resident set one, takes its share of the
+    cashback (recorded on the month, so it runs once per resident-month). Returns None when there is
+    nothing to do (no activity, nothing owed, no fixed donation to make) or the month is already settled
+    (exactly once: the settled flag is written with the credit).
     """
     if month.settled:
         return None
     accrued = dict(month.accrued)
-    if not accrued and month.version == 0 and wallet.adjustment_due == 0:
+    auto = wallet.auto_donation
+    fixed_due = auto is not None and auto.mode == MODE_FIXED and wallet.cashback_balance > 0
+    if not accrued and month.version == 0 and wallet.adjustment_due == 0 and not fixed_due:
         return None
     net = sum(accrued.values()) + wallet.adjustment_due
     if net >= 0:
@@ -69,12 +78,14 @@ def settle_resident(wallet: Wallet, month: ResidentMonth) -> SettleOutcome | Non
     else:
         taken = min(wallet.cashback_balance, -net)
         credited, due_after = -taken, net + taken
+    donated = auto_amount(auto, credited, wallet.cashback_balance + credited)
     credit = Credit(
         user_id=wallet.user_id,
         month=month.month,
         accrued=accrued,
         adjustment_applied=wallet.adjustment_due - due_after,
         credited=credited,
+        auto_donated=donated,
     )
     return SettleOutcome(
         wallet=replace(
@@ -89,6 +100,7 @@ def settle_resident(wallet: Wallet, month: ResidentMonth) -> SettleOutcome | Non
             credited=credited,
             settled_accrued=accrued,
             adjustment_applied=credit.adjustment_applied,
+            auto_donated=donated,
             version=month.version + 1,
         ),
         credit=credit,
@@ -105,6 +117,7 @@ def credit_of(month: ResidentMonth) -> Credit | None:
         accrued=dict(month.settled_accrued),
         adjustment_applied=month.adjustment_applied,
         credited=month.credited,
+        auto_donated=month.auto_donated,
     )
 
 
@@ -158,6 +171,7 @@ class Totals:
             self.cashback_credited += credit.credited
             self.accrued += credit.accrued_total
             self.adjustments_applied += credit.adjustment_applied
+            self.auto_donations += credit.auto_donated
             for program_id, amount in credit.accrued.items():
                 self.by_program[program_id] = self.by_program.get(program_id, 0) + amount
             if credit.credited != credit.accrued_total + credit.adjustment_applied:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.errors import InsufficientFunds, LimitExceeded
 from chalicelib.domain.policy import Policy
 
+if TYPE_CHECKING:
+    from chalicelib.domain.donations import AutoDonation
+
 
 @dataclass(frozen=True)
 class Wallet:
-    """One per resident. `adjustment_due` is cashback still owed back from refunds of settled months (≤ 0)."""
+    """One per resident. `adjustment_due` is cashback still owed back from refunds of settled months (≤ 0);
+    `auto_donation` is the resident's standing donation instruction, run at each settlement."""
 
     user_id: str
     dong: str
@@ -19,6 +24,7 @@ class Wallet:
     adjustment_due: int = 0
     version: int = 0
     created_at: str = ""
+    auto_donation: AutoDonation | None = None
 
     @property
     def total_balance(self) -> int:
@@ -31,7 +37,7 @@ class ResidentMonth:
 
     `spend` is each program's counter of eligible spend, `accrued` each program's pending cashback
     (always F_p(spend[p]) under that month's policy), `charged` the month's top-ups. Once settled,
-    `credited`, `settled_accrued` and `adjustment_applied` record what the settlement did.
+    `credited`, `settled_accrued`, `adjustment_applied` and `auto_donated` record what the settlement did.
     """
 
     user_id: str
@@ -45,6 +51,7 @@ class ResidentMonth:
     credited: int = 0
     settled_accrued: dict[str, int] = field(default_factory=dict)
     adjustment_applied: int = 0
+    auto_donated: int = 0
 
     @property
     def pending_cashback(self) -> int:

@@ -302,7 +302,7 @@ def place_mall_order(user: Principal, body: MallOrderIn, key: str) -> Result:
             products=(body.mall, [i.product_id for i in body.items]),
         )
         if loaded.idem is not None:
-            return Result(*replay(loaded.idem, request_hash))
+            return _replay_with_shipping(*replay(loaded.idem, request_hash))
         if loaded.wallet is None:
             raise NotFound("no wallet is open for this resident")
         quantities = [(i.product_id, i.quantity) for i in body.items]
@@ -323,11 +323,19 @@ def place_mall_order(user: Principal, body: MallOrderIn, key: str) -> Result:
         writes = _writes_for_payment(loaded, outcome)
         writes.orders.append((order, 0))
         writes.stock.extend((body.mall, pid, -q) for pid, q in quantities)
-        writes.idem = StoredResponse(idem_id, request_hash, 201, to_json(out))
+        # The replay copy keeps no shipping data: name, phone and address live on the order alone.
+        writes.idem = StoredResponse(idem_id, request_hash, 201, to_json({**out, "shipping": None}))
         c.store.commit(writes, int(at.timestamp()))
         return Result(201, out)
 
     return retrying(attempt, user.sub)
+
+
+def _replay_with_shipping(status: int, body: Any) -> Result:
+    """A replayed mall order gets its shipping data back from the order itself (one more read)."""
+    order = composition.container().store.load(order_id=str(body.get("order_id", ""))).order
+    shipping = mall_order_out(order).model_dump()["shipping"] if order is not None else None
+    return Result(status, {**body, "shipping": shipping})
 
 
 # ---- moving through the states ---------------------------------------------------------------

@@ -27,6 +27,7 @@ from chalicelib.domain.settlement import (
     settle_resident,
 )
 from chalicelib.domain.wallet import ResidentMonth, Wallet
+from chalicelib.handlers import donations
 from chalicelib.handlers.common import new_id, now, policy_in_force, retrying
 from chalicelib.observability import logger
 from chalicelib.schemas import MerchantSettlementOut, SettlementOut, SettlementProgress
@@ -191,24 +192,27 @@ def _settle_one(wallet: Wallet, month: ResidentMonth, policy: Policy, totals: To
         if outcome is None:
             return w, m, credit_of(m)
         at = now()
-        moves = []
+        writes = Writes()
+        final = outcome.wallet
+        if outcome.credit.auto_donated > 0:
+            gift, year_version = donations.auto_gift(outcome.wallet, m.month, outcome.credit.auto_donated, at)
+            writes = donations.gift_writes(gift, year_version)
+            final = gift.wallet
         if outcome.credit.credited:
-            moves.append(Movement(w.user_id, f"cb-{m.month}", MOVE_CASHBACK, f"settlement:{m.month}", 0,
-                                  outcome.credit.credited, kst_iso(at)))
+            writes.movements.insert(0, Movement(w.user_id, f"cb-{m.month}", MOVE_CASHBACK, f"settlement:{m.month}", 0,
+                                                outcome.credit.credited, kst_iso(at)))
+        writes.wallets = [(final, w.version)]
+        writes.months = [(outcome.month, m.version)]
         try:
-            store.commit(
-                Writes(wallets=[(outcome.wallet, w.version)], months=[(outcome.month, m.version)], movements=moves),
-                int(at.timestamp()),
-            )
+            store.commit(writes, int(at.timestamp()))
         except Exception:
             fresh = store.load(user_id=w.user_id, month=m.month)
             if fresh.wallet is not None and fresh.month is not None:
                 state["wallet"], state["month"] = fresh.wallet, fresh.month
             raise
-        return outcome.wallet, outcome.month, outcome.credit
+        return final, outcome.month, outcome.credit
 
     final_wallet, final_month, credit = retrying(attempt, wallet.user_id)
-    totals.auto_donations += auto_donation_hook(final_wallet, credit)
     movements = store.movements(wallet.user_id)
     if not balances_match(final_wallet.charged_balance, final_wallet.cashback_balance, movements):
         # the shard index may lag, or a payment of the new month landed meanwhile: read both again
@@ -216,12 +220,6 @@ def _settle_one(wallet: Wallet, month: ResidentMonth, policy: Policy, totals: To
         movements = store.movements(wallet.user_id)
         final_wallet = fresh.wallet or final_wallet
     totals.add_resident(final_wallet, final_month, credit, movements, policy)
-
-
-def auto_donation_hook(wallet: Wallet, credit: Credit | None) -> int:
-    """Where the resident's automatic donation runs, right after the credit (the donations feature
-    plugs in here); until residents can set one up, nobody has one, so it gives 0 won."""
-    return 0
 
 
 def finalize(month: str, run_id: str) -> bool:

@@ -17,6 +17,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.budget import BUDGET_SHARDS
 from chalicelib.domain.campaign import Campaign
+from chalicelib.domain.donations import CAMPAIGN_TOTAL_SLICES, AutoDonation, Donation, DonationYear
 from chalicelib.domain.errors import Conflict, Contention, NotFound, StorageUnavailable, ValidationFailed
 from chalicelib.domain.idempotency import StoredResponse
 from chalicelib.domain.ledger import Movement
@@ -64,6 +65,14 @@ def _month_sk(month: str) -> str:
     return f"M#{month}"
 
 
+def _camp_pk(target: str) -> str:
+    return f"CAMP#{target}"
+
+
+TAX_ID_SHARDS = 16
+"""The sparse index of registered tax ids is spread over this many keys (no hot GSI partition)."""
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of a list and the opaque cursor of the next."""
@@ -86,6 +95,11 @@ class Loaded:
     menu: dict[str, MenuItem] | None = None
     products: dict[str, Product] = field(default_factory=dict)
     order: Order | None = None
+    campaign: Campaign | None = None
+    """Without its totals (a donation only needs to know it exists and is open)."""
+    gave_to_target: bool = False
+    """Whether the resident has donated to the asked-for campaign (or the general fund) before."""
+    donation_year: DonationYear | None = None
 
 
 @dataclass
@@ -106,6 +120,12 @@ class Writes:
     stock: list[tuple[str, str, int]] = field(default_factory=list)
     """(mall, product_id, delta): a negative delta takes stock and is conditioned on enough being left."""
     purge_markers: list[tuple[str, str]] = field(default_factory=list)
+    donations: list[Donation] = field(default_factory=list)
+    donation_years: list[tuple[DonationYear, int]] = field(default_factory=list)
+    donor_markers: list[tuple[str, str, str]] = field(default_factory=list)
+    """(user, campaign id or 'general', time): the resident's first gift to that target."""
+    campaign_adds: list[tuple[str, int, int, int]] = field(default_factory=list)
+    """(campaign id or 'general', slice, raised delta, donors delta)."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +152,14 @@ class DynamoStore:
     # ---- conversions -------------------------------------------------------------------------
 
     def _wallet(self, it: Any) -> Wallet:
+        auto = None
+        if it.auto_mode:
+            auto = AutoDonation(
+                mode=it.auto_mode,
+                amount=int(it.auto_amount) if it.auto_amount is not None else None,
+                campaign_id=it.auto_campaign,
+                updated_at=it.auto_updated_at or "",
+            )
         return Wallet(
             user_id=it.user_id,
             dong=it.dong,
@@ -140,9 +168,11 @@ class DynamoStore:
             adjustment_due=int(it.adjustment_due or 0),
             version=int(it.version),
             created_at=it.created_at,
+            auto_donation=auto,
         )
 
     def _wallet_item(self, w: Wallet) -> Any:
+        auto = w.auto_donation
         return self.m.WalletItem(
             _user_pk(w.user_id),
             WALLET_SK,
@@ -156,6 +186,10 @@ class DynamoStore:
             version=w.version,
             created_at=w.created_at,
             terms_agreed_at=w.created_at,
+            auto_mode=auto.mode if auto else None,
+            auto_amount=auto.amount if auto else None,
+            auto_campaign=auto.campaign_id if auto else None,
+            auto_updated_at=auto.updated_at if auto else None,
         )
 
     @staticmethod
@@ -176,6 +210,7 @@ class DynamoStore:
             credited=int(it.credited or 0),
             settled_accrued=self._int_map(it.settled_accrued),
             adjustment_applied=int(it.adjustment_applied or 0),
+            auto_donated=int(it.auto_donated or 0),
         )
 
     def _month_item(self, r: ResidentMonth) -> Any:
@@ -193,6 +228,7 @@ class DynamoStore:
             credited=r.credited,
             settled_accrued=dict(r.settled_accrued),
             adjustment_applied=r.adjustment_applied,
+            auto_donated=r.auto_donated,
         )
 
     def _payment(self, it: Any) -> Payment:
@@ -270,16 +306,41 @@ class DynamoStore:
             created_at=it.created_at,
         )
 
-    def _campaign(self, it: Any) -> Campaign:
+    def _campaign(self, it: Any, totals: Iterable[Any] = ()) -> Campaign:
+        """A campaign with the sum of the total slices given (none: zeros)."""
+        rows = list(totals)
         return Campaign(
             campaign_id=it.campaign_id,
             title=it.title,
             category=it.category,
             target=int(it.target),
-            raised=int(it.raised),
-            donors=int(it.donors),
+            raised=sum(int(t.raised or 0) for t in rows),
+            donors=sum(int(t.donors or 0) for t in rows),
             active=bool(it.active),
             created_at=it.created_at,
+        )
+
+    def _donation_year(self, it: Any) -> DonationYear:
+        return DonationYear(
+            user_id=it.user_id,
+            year=it.year,
+            total=int(it.total),
+            count=int(it.gifts),
+            by_campaign=self._int_map(it.by_campaign),
+            by_category=self._int_map(it.by_category),
+            version=int(it.version),
+        )
+
+    def _donation(self, it: Any) -> Donation:
+        return Donation(
+            donation_id=it.donation_id,
+            user_id=it.user_id,
+            amount=int(it.amount),
+            campaign_id=it.campaign_id,
+            category=it.category,
+            kind=it.kind,
+            created_at=it.created_at,
+            month=it.month,
         )
 
     def _idem(self, it: Any) -> StoredResponse:
@@ -304,10 +365,14 @@ class DynamoStore:
         menu_of: str | None = None,
         products: tuple[str, list[str]] | None = None,
         order_id: str | None = None,
+        campaign_id: str | None = None,
+        donor_target: str | None = None,
+        donation_year: str | None = None,
     ) -> Loaded:
         """Everything a unit of work needs, in one consistent BatchGetItem.
 
         `budgets` is (month, [program ids]): every slice of those programs' budgets is read too.
+        `donor_target` and `donation_year` read the resident's (`user_id`) donor marker and year summary.
         """
         keys: list[tuple[str, str]] = []
         if budgets is not None:
@@ -330,6 +395,12 @@ class DynamoStore:
             keys += [(_product_pk(products[0], pid), "PRODUCT") for pid in products[1]]
         if order_id is not None:
             keys.append((f"ORD#{order_id}", "ORDER"))
+        if campaign_id is not None:
+            keys.append((_camp_pk(campaign_id), "CAMPAIGN"))
+        if user_id is not None and donor_target is not None:
+            keys.append((_user_pk(user_id), f"DONOR#{donor_target}"))
+        if user_id is not None and donation_year is not None:
+            keys.append((_user_pk(user_id), f"DY#{donation_year}"))
         found: dict[str, Any] = {}
         kinds = {
             "wallet": self.m.WalletItem,
@@ -337,6 +408,9 @@ class DynamoStore:
             "merchant": self.m.MerchantItem,
             "payment": self.m.PaymentItem,
             "idem": self.m.IdemItem,
+            "campaign": self.m.CampaignItem,
+            "donor": self.m.DonorItem,
+            "year": self.m.DonationYearItem,
         }
         budget_used: dict[str, dict[int, int]] = {}
         menu: dict[str, MenuItem] | None = None
@@ -373,6 +447,15 @@ class DynamoStore:
             menu=menu,
             products=found_products,
             order=order,
+            campaign=self._campaign(found["campaign"]) if "campaign" in found else None,
+            gave_to_target="donor" in found,
+            donation_year=(
+                self._donation_year(found["year"])
+                if "year" in found
+                else DonationYear(user_id, donation_year)
+                if user_id is not None and donation_year is not None
+                else None
+            ),
         )
 
     def get_merchant(self, merchant_id: str) -> Merchant | None:
@@ -420,9 +503,6 @@ class DynamoStore:
             ("pk", "sk", "gsi1pk", "gsi1sk"),
             MERCHANTS_GSI,
         )
-
-    def list_campaigns(self) -> list[Campaign]:
-        return [self._campaign(it) for it in self._guard(lambda: list(self.m.Item.gsi1.query(CAMPAIGNS_GSI)))]
 
     def list_policies(self) -> list[Policy]:
         items = self._guard(lambda: list(self.m.PolicyItem.query("POLICY")))
@@ -495,25 +575,154 @@ class DynamoStore:
     def seed_campaign(self, c: Campaign) -> bool:
         """Create a campaign unless it exists (totals raised so far are never reset)."""
         try:
-            self.m.CampaignItem(
-                f"CAMP#{c.campaign_id}",
-                "CAMPAIGN",
-                gsi1pk=CAMPAIGNS_GSI,
-                gsi1sk=f"{c.created_at}#{c.campaign_id}",
-                campaign_id=c.campaign_id,
-                title=c.title,
-                category=c.category,
-                target=c.target,
-                raised=c.raised,
-                donors=c.donors,
-                active=c.active,
-                created_at=c.created_at,
-            ).save(condition=self.m.Item.pk.does_not_exist())
+            self._campaign_item(c).save(condition=self.m.Item.pk.does_not_exist())
             return True
         except PynamoDBException as exc:
             if _code(exc) == "ConditionalCheckFailedException":
                 return False
             raise StorageUnavailable("the campaign store is unavailable") from exc
+
+    # ---- campaigns, donations, tax ids -------------------------------------------------------
+
+    def _donation_item(self, d: Donation) -> Any:
+        return self.m.DonationItem(
+            _user_pk(d.user_id),
+            f"D#{d.created_at}#{d.donation_id}",
+            donation_id=d.donation_id,
+            user_id=d.user_id,
+            amount=d.amount,
+            campaign_id=d.campaign_id,
+            category=d.category,
+            kind=d.kind,
+            created_at=d.created_at,
+            month=d.month,
+        )
+
+    def _donation_year_item(self, y: DonationYear) -> Any:
+        return self.m.DonationYearItem(
+            _user_pk(y.user_id),
+            f"DY#{y.year}",
+            user_id=y.user_id,
+            year=y.year,
+            total=y.total,
+            gifts=y.count,
+            by_campaign=dict(y.by_campaign),
+            by_category=dict(y.by_category),
+            version=y.version,
+        )
+
+    def get_campaign(self, campaign_id: str) -> Campaign | None:
+        """A campaign with its totals: one Query of its partition (the item and its total slices)."""
+        items = self._guard(lambda: list(self.m.Item.query(_camp_pk(campaign_id))))
+        head = [it for it in items if isinstance(it, self.m.CampaignItem)]
+        totals = [it for it in items if isinstance(it, self.m.CampaignTotalItem)]
+        return self._campaign(head[0], totals) if head else None
+
+    def fund_totals(self, target: str) -> tuple[int, int]:
+        """(raised, donors) of a campaign or of the general fund, summed over its slices."""
+        items = self._guard(lambda: list(self.m.CampaignTotalItem.query(_camp_pk(target))))
+        return sum(int(t.raised or 0) for t in items), sum(int(t.donors or 0) for t in items)
+
+    def list_campaigns(self, limit: int = 100, cursor: str | None = None) -> Page:
+        """Campaigns in creation order, each with its totals (one more BatchGetItem for the slices)."""
+        page = self._page(
+            lambda start: self.m.Item.gsi1.query(CAMPAIGNS_GSI, limit=limit, last_evaluated_key=start),
+            lambda it: it,
+            cursor,
+            limit,
+            ("pk", "sk", "gsi1pk", "gsi1sk"),
+            CAMPAIGNS_GSI,
+        )
+        keys = [(it.pk, f"TOTAL#{k}") for it in page.items for k in range(CAMPAIGN_TOTAL_SLICES)]
+        by_pk: dict[str, list[Any]] = {}
+        if keys:
+            for t in self._guard(lambda: list(self.m.CampaignTotalItem.batch_get(keys))):
+                by_pk.setdefault(t.pk, []).append(t)
+        return Page(items=[self._campaign(it, by_pk.get(it.pk, [])) for it in page.items], next=page.next)
+
+    def add_campaign(self, c: Campaign) -> None:
+        self._guard(lambda: self._campaign_item(c).save(condition=self.m.Item.pk.does_not_exist()))
+
+    def _campaign_item(self, c: Campaign) -> Any:
+        return self.m.CampaignItem(
+            _camp_pk(c.campaign_id),
+            "CAMPAIGN",
+            gsi1pk=CAMPAIGNS_GSI,
+            gsi1sk=f"{c.created_at}#{c.campaign_id}",
+            campaign_id=c.campaign_id,
+            title=c.title,
+            category=c.category,
+            target=c.target,
+            active=c.active,
+            created_at=c.created_at,
+        )
+
+    def set_campaign_active(self, campaign_id: str, active: bool) -> None:
+        C = self.m.CampaignItem
+        try:
+            C(_camp_pk(campaign_id), "CAMPAIGN").update(actions=[C.active.set(active)], condition=C.pk.exists())
+        except PynamoDBException as exc:
+            if _code(exc) == "ConditionalCheckFailedException":
+                raise NotFound("no such campaign") from exc
+            raise StorageUnavailable("the campaign store is unavailable") from exc
+
+    def list_donations(self, user_id: str, year: str, limit: int, cursor: str | None) -> Page:
+        """The resident's donations of a year, oldest first."""
+        return self._page(
+            lambda start: self.m.Item.query(
+                _user_pk(user_id), self.m.Item.sk.startswith(f"D#{year}-"), limit=limit, last_evaluated_key=start
+            ),
+            self._donation,
+            cursor,
+            limit,
+            ("pk", "sk"),
+            _user_pk(user_id),
+            hash_index=0,
+        )
+
+    def donation_years(self, user_ids: list[str], year: str) -> dict[str, DonationYear]:
+        """The residents' year summaries in BatchGetItems (absent: no donations that year)."""
+        if not user_ids:
+            return {}
+        keys = [(_user_pk(u), f"DY#{year}") for u in user_ids]
+        items = self._guard(lambda: list(self.m.DonationYearItem.batch_get(keys, consistent_read=True)))
+        return {it.user_id: self._donation_year(it) for it in items}
+
+    def put_tax_id(self, user_id: str, shard: int, encrypted: str, masked: str, at: str) -> None:
+        """Store (or replace) a resident's encrypted registration number and NTS consent."""
+        self._guard(
+            lambda: self.m.TaxIdItem(
+                _user_pk(user_id),
+                "TAXID",
+                gsi1pk=f"TAXIDS#{shard:02d}",
+                gsi1sk=user_id,
+                user_id=user_id,
+                rrn_encrypted=encrypted,
+                rrn_masked=masked,
+                consent_nts_at=at,
+                updated_at=at,
+            ).save()
+        )
+
+    def get_tax_id(self, user_id: str) -> tuple[str, str] | None:
+        """(masked number, registered at) of the resident's tax id, if any."""
+        try:
+            it = self.m.TaxIdItem.get(_user_pk(user_id), "TAXID", consistent_read=True)
+        except self.m.TaxIdItem.DoesNotExist:
+            return None
+        except PynamoDBException as exc:
+            raise StorageUnavailable("the tax id store is unavailable") from exc
+        return it.rrn_masked, it.updated_at
+
+    def delete_tax_id(self, user_id: str) -> None:
+        """Remove the resident's tax id (nothing there is fine: withdrawing twice is one withdrawal)."""
+        self._guard(lambda: self.m.TaxIdItem(_user_pk(user_id), "TAXID").delete())
+
+    def tax_ids(self, shard: int) -> Iterator[tuple[str, str]]:
+        """(user, encrypted number) of every consenting resident in one index shard."""
+        for it in self._guard(lambda: list(self.m.Item.gsi1.query(f"TAXIDS#{shard:02d}"))):
+            if isinstance(it, self.m.TaxIdItem):
+                yield it.user_id, it.rrn_encrypted
 
     def commit(self, writes: Writes, now_epoch: int) -> None:
         """Write a unit of work atomically.
@@ -560,8 +769,15 @@ class DynamoStore:
             ops.append((self._order_item(order), self._version_condition(self.m.OrderItem, read_version)))
         for date, order_id in writes.purge_markers:
             ops.append((self.m.PurgeItem(f"PURGE#{date}", order_id, order_id=order_id), None))
+        for d in writes.donations:
+            ops.append((self._donation_item(d), Item.pk.does_not_exist()))
+        for year, read_version in writes.donation_years:
+            ops.append((self._donation_year_item(year), self._version_condition(self.m.DonationYearItem, read_version)))
+        for user_id, target, at in writes.donor_markers:
+            ops.append((self.m.DonorItem(_user_pk(user_id), f"DONOR#{target}", first_at=at), Item.pk.does_not_exist()))
         Budget = self.m.BudgetItem
         Product_ = self.m.ProductItem
+        Total = self.m.CampaignTotalItem
         try:
             with TransactWrite(connection=self._connection()) as tx:
                 for item, condition in ops:
@@ -582,6 +798,11 @@ class DynamoStore:
                         Budget(_budget_pk(b.month, b.program_id), f"S#{b.shard}"),
                         actions=[Budget.used.add(b.delta), Budget.cap.set(b.cap), Budget.entry.set(Budget)],
                         condition=guard,
+                    )
+                for target, slot, raised, donors in writes.campaign_adds:
+                    tx.update(
+                        Total(_camp_pk(target), f"TOTAL#{slot}"),
+                        actions=[Total.raised.add(raised), Total.donors.add(donors), Total.entry.set(Total)],
                     )
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons
@@ -917,9 +1138,13 @@ class DynamoStore:
         limit: int,
         key_names: tuple[str, ...],
         expected_hash: str,
+        hash_index: int = 2,
     ) -> Page:
-        """Collect up to `limit` items across DynamoDB pages (filters may thin a page)."""
-        start = decode_cursor(cursor, key_names, expected_hash)
+        """Collect up to `limit` items across DynamoDB pages (filters may thin a page).
+
+        `key_names[hash_index]` is the queried partition key, which a cursor must carry unchanged.
+        """
+        start = decode_cursor(cursor, key_names, expected_hash, hash_index)
         items: list[Any] = []
         last: dict[str, Any] | None = None
         while True:
@@ -950,7 +1175,9 @@ def encode_cursor(key: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
 
 
-def decode_cursor(cursor: str | None, key_names: tuple[str, ...], expected_hash: str) -> dict[str, Any] | None:
+def decode_cursor(
+    cursor: str | None, key_names: tuple[str, ...], expected_hash: str, hash_index: int = 2
+) -> dict[str, Any] | None:
     """An opaque `next` token back into a start key; anything not minted for this list is a 400."""
     if cursor is None:
         return None
@@ -963,7 +1190,7 @@ def decode_cursor(cursor: str | None, key_names: tuple[str, ...], expected_hash:
         not isinstance(data, dict)
         or set(data) != set(key_names)
         or not all(isinstance(v, str) and 0 < len(v) <= 512 for v in data.values())
-        or data.get(key_names[2]) != expected_hash
+        or data.get(key_names[hash_index]) != expected_hash
     ):
         raise ValidationFailed("next is not a valid cursor for this list")
     return {k: {"S": v} for k, v in data.items()}

@@ -13,6 +13,11 @@ BatchGetItem and its writes one TransactWriteItems. Keys:
 | bizno     | BIZ#<number>        | BIZ                     |                                  |                           |
 | policy    | POLICY              | <YYYY-MM>               |                                  |                           |
 | campaign  | CAMP#<id>           | CAMPAIGN                | CAMPAIGNS / <time>#<id>          |                           |
+| camp-tot… | CAMP#<id or general>| TOTAL#<k>               |                                  |                           |
+| donation  | U#<user>            | D#<time>#<id>           |                                  |                           |
+| don-year  | U#<user>            | DY#<YYYY>               |                                  |                           |
+| donor     | U#<user>            | DONOR#<campaign or general> |                              |                           |
+| tax-id    | U#<user>            | TAXID                   | TAXIDS#<nn> / <user>             |                           |
 | idem      | I#<caller>#<key>    | IDEM                    |                                  |                           |
 | menu      | MER#<id>            | MENU                    |                                  |                           |
 | product   | PROD#<mall>#<id>    | PRODUCT                 | MALL#<mall> / <id>               |                           |
@@ -71,6 +76,11 @@ class Models:
     PurgeItem: Any
     PostItem: Any
     NoticeItem: Any
+    CampaignTotalItem: Any
+    DonationItem: Any
+    DonationYearItem: Any
+    DonorItem: Any
+    TaxIdItem: Any
 
 
 def define_models(table_name: str, region: str) -> Models:
@@ -118,6 +128,10 @@ def define_models(table_name: str, region: str) -> Models:
         version = NumberAttribute()
         created_at = UnicodeAttribute()
         terms_agreed_at = UnicodeAttribute()
+        auto_mode = UnicodeAttribute(null=True)
+        auto_amount = NumberAttribute(null=True)
+        auto_campaign = UnicodeAttribute(null=True)
+        auto_updated_at = UnicodeAttribute(null=True)
 
     class MonthItem(Item, discriminator="month"):  # type: ignore[call-arg]
         user_id = UnicodeAttribute()
@@ -131,6 +145,7 @@ def define_models(table_name: str, region: str) -> Models:
         credited = NumberAttribute(default=0)
         settled_accrued = MapAttribute[str, Any](default=dict)
         adjustment_applied = NumberAttribute(default=0)
+        auto_donated = NumberAttribute(default=0)
 
     class LedgerItem(Item, discriminator="ledger"):  # type: ignore[call-arg]
         user_id = UnicodeAttribute()
@@ -191,10 +206,41 @@ def define_models(table_name: str, region: str) -> Models:
         title = UnicodeAttribute()
         category = UnicodeAttribute()
         target = NumberAttribute()
-        raised = NumberAttribute(default=0)
-        donors = NumberAttribute(default=0)
         active = BooleanAttribute(default=True)
         created_at = UnicodeAttribute()
+
+    class CampaignTotalItem(Item, discriminator="campaign-total"):  # type: ignore[call-arg]
+        raised = NumberAttribute(default=0)
+        donors = NumberAttribute(default=0)
+
+    class DonationItem(Item, discriminator="donation"):  # type: ignore[call-arg]
+        donation_id = UnicodeAttribute()
+        user_id = UnicodeAttribute()
+        amount = NumberAttribute()
+        campaign_id = UnicodeAttribute(null=True)
+        category = UnicodeAttribute()
+        kind = UnicodeAttribute()
+        created_at = UnicodeAttribute()
+        month = UnicodeAttribute(null=True)
+
+    class DonationYearItem(Item, discriminator="donation-year"):  # type: ignore[call-arg]
+        user_id = UnicodeAttribute()
+        year = UnicodeAttribute()
+        total = NumberAttribute(default=0)
+        gifts = NumberAttribute(default=0)
+        by_campaign = MapAttribute[str, Any](default=dict)
+        by_category = MapAttribute[str, Any](default=dict)
+        version = NumberAttribute()
+
+    class DonorItem(Item, discriminator="donor"):  # type: ignore[call-arg]
+        first_at = UnicodeAttribute()
+
+    class TaxIdItem(Item, discriminator="tax-id"):  # type: ignore[call-arg]
+        user_id = UnicodeAttribute()
+        rrn_encrypted = UnicodeAttribute()
+        rrn_masked = UnicodeAttribute()
+        consent_nts_at = UnicodeAttribute()
+        updated_at = UnicodeAttribute()
 
     class RunItem(Item, discriminator="settlement-run"):  # type: ignore[call-arg]
         month = UnicodeAttribute()
@@ -285,7 +331,7 @@ def define_models(table_name: str, region: str) -> Models:
     shared = Item._get_connection()
     for cls in (WalletItem, MonthItem, LedgerItem, PaymentItem, MerchantItem, BizItem, PolicyItem, CampaignItem, IdemItem,
                 RunItem, ShardItem, MerchantLineItem, BudgetItem, MenuItemsItem, ProductItem, OrderItem, PurgeItem,
-                PostItem, NoticeItem):
+                PostItem, NoticeItem, CampaignTotalItem, DonationItem, DonationYearItem, DonorItem, TaxIdItem):
         cls._connection = shared
     return Models(
         Item=Item,
@@ -308,4 +354,9 @@ def define_models(table_name: str, region: str) -> Models:
         PurgeItem=PurgeItem,
         PostItem=PostItem,
         NoticeItem=NoticeItem,
+        CampaignTotalItem=CampaignTotalItem,
+        DonationItem=DonationItem,
+        DonationYearItem=DonationYearItem,
+        DonorItem=DonorItem,
+        TaxIdItem=TaxIdItem,
     )

@@ -158,6 +158,7 @@ def launch(directory: Path, extra_env: dict[str, str] | None = None) -> LocalSta
         LOCAL_STATE_DIR=str(state_dir),
         PYTHONUNBUFFERED="1",
         SETTLEMENT_SHARDS="32",  # fewer shard messages keep the e2e settlements quick; the logic is the same
+        POWERTOOLS_LOG_LEVEL="INFO",  # as `make run` logs (the privacy test reads these lines)
         **(extra_env or {}),
     )
     with log_path.open("wb") as log:

@@ -129,6 +129,8 @@ def env(signing_key: SigningKey) -> Iterator[Env]:
             notices_bucket=outputs["NoticesBucket"],
             reports_bucket=outputs["ReportsBucket"],
             alert_topic_arn_prefix=outputs["AlertTopicArnPrefix"],
+            exports_bucket=outputs["ExportsBucket"],
+            pii_key_arn=outputs["PiiKeyArn"],
             auth_jwks_file=str(signing_key.jwks_file),
             auth_issuer=ISSUER,
             auth_audience=AUDIENCE,

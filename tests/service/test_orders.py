@@ -307,3 +307,22 @@ def test_no_log_line_carries_the_shipping_name_phone_or_address(env: Env, capsys
     for secret in (SHIPPING["name"], SHIPPING["phone"], SHIPPING["address"], "01012345678"):
         assert secret not in logged
     assert o["order_id"]
+
+
+def test_a_replayed_mall_order_answers_the_same_but_its_replay_copy_holds_no_shipping_data(env: Env):
+    import boto3
+
+    seller(env)
+    env.open_wallet("ivy", charge=200_000)
+    body = {"mall": "only-seogu", "items": [{"product_id": "rice-10kg", "quantity": 1}],
+            "shipping": SHIPPING, "consent": CONSENT}
+    first = env.call("POST", "/mall/orders", role="resident", sub="ivy", body=body, key="rice-once")
+    again = env.call("POST", "/mall/orders", role="resident", sub="ivy", body=body, key="rice-once")
+    assert first[0] == again[0] == 201 and first[1] == again[1]
+    assert first[1]["shipping"]["phone"] == SHIPPING["phone"]
+    assert env.wallet("ivy")["charged_balance"] == 200_000 - 33_000 and stock(env) == 2
+    items = boto3.client("dynamodb", region_name="ap-northeast-2").scan(
+        TableName=env.container.settings.table_name)["Items"]
+    idem = [i for i in items if i["entry"]["S"] == "idem" and i["pk"]["S"].startswith("I#ivy#mall-order#")]
+    assert len(idem) == 1 and first[1]["order_id"] in idem[0]["body"]["S"]
+    assert all(secret not in idem[0]["body"]["S"] for secret in ("010-1234-5678", SHIPPING["name"], "청라동 1"))
