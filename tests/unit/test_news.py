@@ -332,3 +332,10 @@ def test_markdown_becomes_html_without_any_way_to_run_script(attack: str) -> Non
             value = (attrs.get(name) or "").strip().lower()
             assert not value or value.startswith(("http://", "https://")), html
     assert ("a", {"href": "https://www.seo.incheon.kr", "rel": "noopener noreferrer nofollow"}) in found
+
+
+def test_a_notice_saved_with_windows_line_endings_is_read_the_same() -> None:
+    parsed = parse_notice(notice(GOOD, "# 제목\n\n본문").replace(b"\n", b"\r\n"))
+    assert parsed.problems == ()
+    assert parsed.notice is not None and parsed.notice.dongs == ("청라1동", "가정2동")
+    assert render(parsed.notice.body).startswith("<h1>제목</h1>")
