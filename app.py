@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice.app import Chalice, CloudWatchEvent, Cron, SQSEvent
+from chalice.app import Chalice, CloudWatchEvent, Cron, Rate, SQSEvent
 
 from chalicelib.schemas import (
     AcceptIn,
@@ -38,6 +38,9 @@ from chalicelib.schemas import (
     MerchantRegisteredOut,
     MerchantSettlementOut,
     MerchantsQuery,
+    NewsList,
+    NewsOut,
+    NewsQuery,
     NtsExportIn,
     NtsExportOut,
     OpenWalletIn,
@@ -60,6 +63,7 @@ from chalicelib.schemas import (
     SettlementIn,
     SettlementOut,
     ShipIn,
+    StaffNoticeList,
     TaxIdIn,
     TaxIdOut,
     WalletOut,
@@ -231,6 +235,32 @@ def merchant_settlement(call: Call) -> Any:
     from chalicelib.handlers import settlement
 
     return settlement.merchant_line(call.user.merchant_id or "", call.params["month"])
+
+
+# ---- 서구소식 news ---------------------------------------------------------------------------
+
+
+@api.route("/news", "GET", role=SIGNED_IN, summary="District news for a dong: current disaster alerts first",
+           query=NewsQuery, response=NewsList)
+def list_news(call: Call) -> Any:
+    from chalicelib.handlers import news
+
+    return news.list_posts(call.query)
+
+
+@api.route("/news/{post_id}", "GET", role=SIGNED_IN, summary="One news post", response=NewsOut)
+def get_news(call: Call) -> Any:
+    from chalicelib.handlers import news
+
+    return news.get_post(call.params["post_id"])
+
+
+@api.route("/staff/notices", "GET", role=STAFF, summary="Uploaded notice files and what became of them",
+           query=PageQuery, response=StaffNoticeList)
+def staff_notices(call: Call) -> Any:
+    from chalicelib.handlers import news
+
+    return news.list_notices(call.query.limit, call.query.next)
 
 
 # ---- 배달서구 delivery ------------------------------------------------------------------------
@@ -500,6 +530,22 @@ def nts_export(call: Call) -> Any:
 
 
 # ---- events ----------------------------------------------------------------------------------
+
+
+@app.on_sqs_message(queue="seoro-notices", batch_size=10)
+def notice_uploads(event: SQSEvent) -> Any:
+    """S3 notifications of the notices bucket (created and removed `notices/*.md`), through SQS."""
+    from chalicelib.handlers import news
+
+    return news.on_sqs_batch(event.to_dict(), event.context)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def news_schedule(event: CloudWatchEvent) -> Any:
+    """Every minute: publish the posts whose publish_at has come, retire the expired ones."""
+    from chalicelib.handlers import news
+
+    return news.on_schedule()
 
 
 @app.schedule(Cron(0, 16, "*", "*", "?", "*"))

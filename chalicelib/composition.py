@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.policy import Policy
     from chalicelib.domain.ports import BankGateway, PiiCipher
     from chalicelib.storage.dynamo import DynamoStore
+    from chalicelib.storage.news import NewsRepository
 
 
 class PolicyCache:
@@ -124,6 +125,24 @@ class Container:
         return self._get("s3", build)
 
     @property
+    def sns(self) -> Any:
+        def build() -> Any:
+            import boto3
+
+            return boto3.client("sns", region_name=self.settings.region)
+
+        return self._get("sns", build)
+
+    @property
+    def news(self) -> NewsRepository:
+        def build() -> NewsRepository:
+            from chalicelib.storage.news import NewsRepository
+
+            return NewsRepository(self.store)
+
+        return self._get("news", build)  # type: ignore[no-any-return]
+
+    @property
     def pii(self) -> PiiCipher:
         def build() -> PiiCipher:
             from chalicelib.storage.pii import KmsPiiCipher
@@ -154,7 +173,8 @@ def container() -> Container:
 
 
 def override(**parts: Any) -> Container:
-    """Replace parts (settings, clock, store, bank, verifier, policies, sqs, s3, pii) for tests; the rest rebuilds."""
+    """Replace parts (settings, clock, store, bank, verifier, policies, sqs, s3, pii, sns, news) for tests;
+    the rest rebuilds."""
     global _container
     with _lock:
         _container = Container(overrides=dict(parts))

@@ -16,6 +16,7 @@ class Settings:
     table_name: str = "seoro-local-main"
     notices_bucket: str = "seoro-notices-local"
     reports_bucket: str = "seoro-reports-local"
+    alert_topic_arn_prefix: str | None = None
     exports_bucket: str = "seoro-exports-local"
     pii_key_arn: str | None = None
     settlement_queue_url: str | None = None
@@ -51,6 +52,7 @@ class Settings:
             table_name=e.get("TABLE_NAME", d.table_name),
             notices_bucket=e.get("NOTICES_BUCKET", d.notices_bucket),
             reports_bucket=e.get("REPORTS_BUCKET", d.reports_bucket),
+            alert_topic_arn_prefix=opt("ALERT_TOPIC_ARN_PREFIX"),
             exports_bucket=e.get("EXPORTS_BUCKET", d.exports_bucket),
             pii_key_arn=opt("PII_KEY_ARN"),
             settlement_queue_url=opt("SETTLEMENT_QUEUE_URL"),

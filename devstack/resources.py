@@ -64,3 +64,62 @@ def create_stack(
         if time.monotonic() > deadline:
             raise ResourceError(f"stack {stack_name} still {status} after {timeout:.0f} s")
         time.sleep(0.1)
+
+
+def _physical_ids(cloudformation: Any, stack_name: str) -> dict[str, str]:
+    resources = cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
+    return {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources if "LogicalResourceId" in r}
+
+
+def _queue_arn(value: Any, ids: Mapping[str, str], sqs: Any) -> str:
+    """A `Queue` of the template: `Fn::GetAtt: [Logical, Arn]` of a queue in the stack, or a literal ARN."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("Fn::GetAtt"), list) and value["Fn::GetAtt"][1:] == ["Arn"]:
+        url = ids[value["Fn::GetAtt"][0]]
+        arn: str = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return arn
+    raise ResourceError(f"cannot resolve the notification queue {value!r} locally")
+
+
+def bucket_notifications(template: Path, cloudformation: Any, stack_name: str, sqs: Any) -> dict[str, dict[str, Any]]:
+    """Each bucket's `NotificationConfiguration` as the template declares it, in the S3 API's shape.
+
+    moto's CloudFormation creates buckets without their notifications, so the local stack applies them
+    itself from the template: there is no second, hand-written list of them. Only queue notifications
+    are supported locally (the app's S3 events arrive through SQS); any other kind is an error here
+    rather than a silent difference from the cloud.
+    """
+    import yaml
+
+    doc = yaml.safe_load(template.read_text(encoding="utf-8"))
+    ids = _physical_ids(cloudformation, stack_name)
+    found: dict[str, dict[str, Any]] = {}
+    for logical, resource in (doc.get("Resources") or {}).items():
+        if resource.get("Type") != "AWS::S3::Bucket":
+            continue
+        config = (resource.get("Properties") or {}).get("NotificationConfiguration")
+        if not config:
+            continue
+        unsupported = sorted(set(config) - {"QueueConfigurations"})
+        if unsupported:
+            raise ResourceError(f"{logical}: {', '.join(unsupported)} are not delivered by the local stack")
+        queues = []
+        for q in config.get("QueueConfigurations", []):
+            entry: dict[str, Any] = {"QueueArn": _queue_arn(q["Queue"], ids, sqs), "Events": [q["Event"]]}
+            rules = ((q.get("Filter") or {}).get("S3Key") or {}).get("Rules")
+            if rules:
+                entry["Filter"] = {"Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}
+            queues.append(entry)
+        found[ids[logical]] = {"QueueConfigurations": queues}
+    return found
+
+
+def apply_bucket_notifications(
+    cloudformation: Any, s3: Any, sqs: Any, stack_name: str, template: Path = TEMPLATE
+) -> dict[str, dict[str, Any]]:
+    """Put every bucket notification the template declares on the stack's buckets; returns them."""
+    found = bucket_notifications(template, cloudformation, stack_name, sqs)
+    for bucket, config in found.items():
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+    return found

@@ -22,10 +22,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from devstack.lifeline import PARENT_ENV
 from devstack.paths import REPO_ROOT, state_dir
-from devstack.resources import ResourceError, create_stack, output_env_name
+from devstack.resources import ResourceError, apply_bucket_notifications, create_stack, output_env_name
 from devstack.token import ensure_dev_key
 
 logger = logging.getLogger("devstack")
@@ -224,8 +225,19 @@ def _create_resources(cfg: StackConfig) -> dict[str, str]:
         "ReportsBucketName": cfg.reports_bucket,
         "ExportsBucketName": cfg.exports_bucket,
     }
+
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=cfg.aws_endpoint,
+            region_name=REGION,
+            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+        )
+
     try:
         outputs = create_stack(cloudformation, cfg.prefix, params)
+        apply_bucket_notifications(cloudformation, client("s3"), client("sqs"), cfg.prefix)
     except ResourceError as e:
         raise StackError(str(e)) from e
     return {output_env_name(k): v for k, v in outputs.items()}

@@ -25,6 +25,13 @@ BatchGetItem and its writes one TransactWriteItems. Keys:
 | purge     | PURGE#<YYYY-MM-DD>  | <order id>              |                                  |                           |
 | budget    | BUDGET#<month>#<program> | S#<k>              |                                  |                           |
 | settle…   | SETTLE#<YYYY-MM>    | RUN, SHARD#<nnn>, MER#<id> |                               |                           |
+| post      | NEWS#<post id>      | POST                    | see below                        | see below                 |
+| notice    | NOTICE#<post id>    | NOTICE                  |                                  | NOTICES / <key>#<post id> |
+
+A post is in at most one gsi1 list, by status: published `NEWS / <rank>#<published>#<id>` (rank 2
+disaster, 1 pinned, 0 other; read newest first), scheduled `NEWS-SCHEDULED / <publish_at>#<id>`;
+retired posts in none. A published post with an expiry is also in gsi2 `NEWS-EXPIRY / <expires_at>#<id>`.
+Times in news keys are UTC `YYYY-MM-DDTHH:MM:SSZ`.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -66,6 +74,8 @@ class Models:
     ProductItem: Any
     OrderItem: Any
     PurgeItem: Any
+    PostItem: Any
+    NoticeItem: Any
     CampaignTotalItem: Any
     DonationItem: Any
     DonationYearItem: Any
@@ -279,6 +289,38 @@ def define_models(table_name: str, region: str) -> Models:
     class PurgeItem(Item, discriminator="purge"):  # type: ignore[call-arg]
         order_id = UnicodeAttribute()
 
+    class PostItem(Item, discriminator="post"):  # type: ignore[call-arg]
+        post_id = UnicodeAttribute()
+        key = UnicodeAttribute()
+        title = UnicodeAttribute()
+        category = UnicodeAttribute()
+        district_wide = BooleanAttribute()
+        dongs = UnicodeSetAttribute(null=True)
+        body = UnicodeAttribute()
+        body_html = UnicodeAttribute()
+        status = UnicodeAttribute()
+        pinned = BooleanAttribute(default=False)
+        publish_at = UnicodeAttribute(null=True)
+        expires_at = UnicodeAttribute(null=True)
+        published_at = UnicodeAttribute(null=True)
+        alert_fingerprint = UnicodeAttribute()
+        alerted = UnicodeAttribute(null=True)
+        alert_lease_until = UnicodeAttribute(null=True)
+        revision = NumberAttribute()
+        created_at = UnicodeAttribute()
+        updated_at = UnicodeAttribute()
+        version = NumberAttribute()
+
+    class NoticeItem(Item, discriminator="notice"):  # type: ignore[call-arg]
+        key = UnicodeAttribute()
+        post_id = UnicodeAttribute()
+        content_hash = UnicodeAttribute()
+        rejected = BooleanAttribute(default=False)
+        errors = UnicodeAttribute(null=True)
+        deleted = BooleanAttribute(default=False)
+        updated_at = UnicodeAttribute()
+        version = NumberAttribute()
+
     class IdemItem(Item, discriminator="idem"):  # type: ignore[call-arg]
         request_hash = UnicodeAttribute()
         status_code = NumberAttribute()
@@ -289,7 +331,7 @@ def define_models(table_name: str, region: str) -> Models:
     shared = Item._get_connection()
     for cls in (WalletItem, MonthItem, LedgerItem, PaymentItem, MerchantItem, BizItem, PolicyItem, CampaignItem, IdemItem,
                 RunItem, ShardItem, MerchantLineItem, BudgetItem, MenuItemsItem, ProductItem, OrderItem, PurgeItem,
-                CampaignTotalItem, DonationItem, DonationYearItem, DonorItem, TaxIdItem):
+                PostItem, NoticeItem, CampaignTotalItem, DonationItem, DonationYearItem, DonorItem, TaxIdItem):
         cls._connection = shared
     return Models(
         Item=Item,
@@ -310,6 +352,8 @@ def define_models(table_name: str, region: str) -> Models:
         ProductItem=ProductItem,
         OrderItem=OrderItem,
         PurgeItem=PurgeItem,
+        PostItem=PostItem,
+        NoticeItem=NoticeItem,
         CampaignTotalItem=CampaignTotalItem,
         DonationItem=DonationItem,
         DonationYearItem=DonationYearItem,

@@ -15,6 +15,7 @@ from chalicelib import composition
 from chalicelib.handlers.admin import seed_defaults
 from chalicelib.settings import Settings
 from chalicelib.storage.bank import FakeBank
+from devstack.resources import apply_bucket_notifications
 from tests.support import TEMPLATE, SettableClock, SigningKey, new_key
 
 ISSUER = "https://issuer.test"
@@ -30,6 +31,8 @@ def create_stack(region: str = "ap-northeast-2") -> dict[str, str]:
     """Deploy infra/resources.yaml to moto's CloudFormation and return its outputs."""
     cf = boto3.client("cloudformation", region_name=region)
     cf.create_stack(StackName="seoro-test", TemplateBody=TEMPLATE.read_text())
+    apply_bucket_notifications(cf, boto3.client("s3", region_name=region), boto3.client("sqs", region_name=region),
+                               "seoro-test")
     outputs = cf.describe_stacks(StackName="seoro-test")["Stacks"][0]["Outputs"]
     return {o["OutputKey"]: o["OutputValue"] for o in outputs}
 
@@ -125,6 +128,7 @@ def env(signing_key: SigningKey) -> Iterator[Env]:
             table_name=outputs["TableName"],
             notices_bucket=outputs["NoticesBucket"],
             reports_bucket=outputs["ReportsBucket"],
+            alert_topic_arn_prefix=outputs["AlertTopicArnPrefix"],
             exports_bucket=outputs["ExportsBucket"],
             pii_key_arn=outputs["PiiKeyArn"],
             auth_jwks_file=str(signing_key.jwks_file),
