@@ -88,11 +88,21 @@ def start(month: str) -> SettlementOut:
     store = composition.container().store
     run = store.get_run(month)
     if run is not None and run.status in (STATUS_QUEUED, STATUS_RUNNING) and not _stale(run, at):
+        if run.status == STATUS_QUEUED:
+            # No worker has begun: the start that wrote this run may have died before its messages
+            # went out. Sending them again is safe (a shard is credited and counted once per run).
+            _send([{"month": month, "run_id": run.run_id, "shard": s} for s in range(run.shards_total)])
         return status(month)
     shards = store.shards
     fresh = SettlementRun(month, new_id("run"), STATUS_QUEUED, shards, 0, kst_iso(at))
     if store.start_run(fresh, run.run_id if run else None):
-        _send([{"month": month, "run_id": fresh.run_id, "shard": s} for s in range(shards)])
+        try:
+            _send([{"month": month, "run_id": fresh.run_id, "shard": s} for s in range(shards)])
+        except Exception:
+            # Some shard messages may be missing: the run can never complete, so it is marked failed and
+            # the caller's retry starts a new one (a run whose mark is lost too goes stale in 30 minutes).
+            store.finish_run(month, fresh.run_id, STATUS_FAILED, Totals(), [], kst_iso(now()))
+            raise
         logger().info("settlement started", extra={"month": month, "run_id": fresh.run_id})
     return status(month)
 
@@ -114,8 +124,9 @@ def on_schedule(due: str | None = None) -> str | None:
     if at.day != 1 or at.hour < 1:
         return None
     month = previous_month(month_of(at))
-    if composition.container().store.get_run(month) is not None:
-        return None
+    run = composition.container().store.get_run(month)
+    if run is not None and run.status != STATUS_QUEUED:
+        return None  # started already (a queued run is started again: its start may have died halfway)
     start(month)
     return month
 
