@@ -23,13 +23,16 @@ from chalicelib.domain.months import KST
 from chalicelib.handlers.admin import seed_defaults
 from chalicelib.settings import Settings
 from chalicelib.storage.bank import FakeBank
-from devstack.resources import create_stack, output_env_name
+from devstack.resources import apply_bucket_notifications, create_stack, output_env_name
 from devstack.runner import FakeLambdaContext, LocalRunner
 from infra import merge
 from tests.service.conftest import AUDIENCE, BIZ, ISSUER, Env
 from tests.support import SettableClock, SigningKey, new_key
 
 REGION = "ap-northeast-2"
+PREFIX = "seoro-infra-test"
+PSEUDO = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": "123456789012", "Prefix": PREFIX,
+          "AWS::StackName": "seoro-infra-test"}
 CLOUD_ONLY = {"AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE"}  # the local stack signs its own tokens
 
 
@@ -47,7 +50,9 @@ def settings_from(outputs: dict[str, str], **extra: str) -> Settings:
 def stack(signing_key: SigningKey) -> Iterator[tuple[Env, dict[str, str]]]:
     with mock_aws():
         cloudformation = boto3.client("cloudformation", region_name=REGION)
-        outputs = create_stack(cloudformation, "seoro-infra-test", {"Prefix": "seoro-infra-test"})
+        outputs = create_stack(cloudformation, "seoro-infra-test", {"Prefix": PREFIX})
+        apply_bucket_notifications(cloudformation, boto3.client("s3", region_name=REGION),
+                                   boto3.client("sqs", region_name=REGION), "seoro-infra-test")
         settings = settings_from(
             outputs,
             STAGE="test",
@@ -110,7 +115,9 @@ def _symbolic(value: Any) -> str:
         if text.startswith("${") and ".Arn}" in text:
             logical, rest = text[2:].split(".Arn}", 1)
             return logical + rest
-        return "logs:" + text
+        for name, resolved in PSEUDO.items():
+            text = text.replace("${" + name + "}", resolved)
+        return text   # an ARN pattern, e.g. the alert topics `arn:aws:sns:…:<Prefix>-alert-*`
     return str(value)
 
 
@@ -158,7 +165,10 @@ class Recorder:
             return [(f"dynamodb:{operation}", self._table(params["TableName"], params.get("IndexName")))]
         if service == "s3":
             bucket = self.buckets.get(params.get("Bucket", ""), f"?{params.get('Bucket')}")
-            return [(f"s3:{operation}", f"{bucket}/{params.get('Key', '')}")]
+            action = {"HeadObject": "GetObject"}.get(operation, operation)
+            return [(f"s3:{action}", f"{bucket}/{params.get('Key', '')}")]
+        if service == "sns":
+            return [(f"sns:{operation}", str(params.get("TopicArn")))]
         if service == "sqs":
             action = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage"}.get(operation, operation)
             return [(f"sqs:{action}", self.queues.get(params.get("QueueUrl", ""), "?queue"))]
@@ -217,19 +227,24 @@ class TaggingRunner(LocalRunner):
             return super()._invoke(name, handler, event)
 
 
-def _drain(runner: LocalRunner) -> None:
+def _notice(title: str, category: str, dongs: str, **extra: str) -> bytes:
+    lines = [f"title: {title}", f"category: {category}", f"dongs: {dongs}", *(f"{k}: {v}" for k, v in extra.items())]
+    return ("---\n" + "\n".join(lines) + "\n---\n\n본문\n").encode()
+
+
+def _drain(runner: LocalRunner, queue: str = "seoro-settlement") -> None:
     sqs = boto3.client("sqs", region_name=REGION)
-    url = sqs.get_queue_url(QueueName="seoro-settlement")["QueueUrl"]
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
     for _ in range(100):
         attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
         if int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"]) == 0:
             return
         runner.poll_queues()
-    raise AssertionError("the settlement queue did not drain")
+    raise AssertionError(f"the queue {queue} did not drain")
 
 
 def test_a_month_of_real_work_on_the_created_resources_needs_nothing_beyond_each_functions_role(
-    stack: tuple[Env, dict[str, str]], recorder: Recorder,
+    stack: tuple[Env, dict[str, str]], recorder: Recorder, monkeypatch: pytest.MonkeyPatch,
 ):
     import app as application
 
@@ -280,11 +295,51 @@ def test_a_month_of_real_work_on_the_created_resources_needs_nothing_beyond_each
         assert env.call("DELETE", "/me/tax-id", role="resident", sub="ann")[0] == 200
         assert env.call("POST", "/staff/settlements", role="staff", sub="clerk", body={"month": "2020-03"})[0] == 202
     _drain(runner)
+    # 서구소식: staff upload notices (an alert whose first push fails, one for later, a bad one), fix the
+    # bad one (another alert), the schedule publishes and pushes what is left, a deleted notice retires
+    env.clock.set(at(2020, 4, 1, 9))
+    s3 = boto3.client("s3", region_name=REGION)
+    bucket = composition.container().settings.notices_bucket
+    sns = composition.container().sns
+    publish, down = sns.publish, [RuntimeError("SNS is down")]
+
+    def flaky_publish(**kw: Any) -> Any:
+        if down:
+            raise down.pop()
+        return publish(**kw)
+
+    monkeypatch.setattr(sns, "publish", flaky_publish)
+    s3.put_object(Bucket=bucket, Key="notices/flood.md", Body=_notice("침수 주의", "disaster", "[청라1동]"))
+    s3.put_object(Bucket=bucket, Key="notices/yoga.md", Body=_notice(
+        "요가교실", "dong-event", "all", publish_at="2020-04-01T10:00:00+09:00", expires_at="2020-04-02T10:00:00+09:00"))
+    s3.put_object(Bucket=bucket, Key="notices/bad.md", Body=b"no front matter")
+    runner.poll_queues()   # the flood message fails (SNS down); say it ended in the dead-letter queue
+    sqs = boto3.client("sqs", region_name=REGION)
+    sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName="seoro-notices")["QueueUrl"])
+    s3.put_object(Bucket=bucket, Key="notices/bad.md", Body=_notice("단수 안내", "disaster", "[청라2동]"))
+    _drain(runner, "seoro-notices")
+    env.clock.set(at(2020, 4, 1, 11))
+    with recorder.acting("NewsSchedule"):
+        ran = application.news_schedule(_scheduled(env.clock.now()), context)
+        assert (ran["published"], ran["alerts"]) == (1, 1), ran
+    with recorder.acting("APIHandler"):
+        status, notices = env.call("GET", "/staff/notices", role="staff", sub="clerk")
+        assert status == 200 and len(notices["items"]) == 3, notices
+        status, news = env.call("GET", "/news?dong=청라1동", role="resident", sub="ann")
+        assert status == 200 and news["items"], news
+        post_id = news["items"][0]["post_id"]
+        assert env.call("GET", f"/news/{post_id}", role="resident", sub="ann")[0] == 200
+    s3.delete_object(Bucket=bucket, Key="notices/flood.md")
+    _drain(runner, "seoro-notices")
+    env.clock.set(at(2020, 4, 2, 11))
+    with recorder.acting("NewsSchedule"):
+        assert application.news_schedule(_scheduled(env.clock.now()), context)["retired"] == 1
+
     env.clock.set(at(2020, 3, 2, 12) + timedelta(days=91))
     with recorder.acting("PurgeShippingData"):
         assert application.purge_shipping_data(_scheduled(env.clock.now()), context) == 1
 
-    assert set(recorder.calls) == {"APIHandler", "MonthlySettlement", "SettlementWorker", "PurgeShippingData"}
+    assert set(recorder.calls) == set(merge.function_names())
     for function, calls in sorted(recorder.calls.items()):
         grants = role_grants(function)
         refused = sorted(c for c in calls if not allowed(grants, *c))
