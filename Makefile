@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit service e2e lint bench token clean
+.PHONY: install run test unit service e2e lint bench token package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,9 +36,20 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench
 
+# The deployable template: infra/resources.yaml + infra/functions.yaml merged into Chalice's SAM
+# template (out/sam.json, out/deployment.zip), then cfn-lint, which must find nothing. Needs PyPI for
+# the Lambda package's wheels. See README, "Deploying".
+package: $(STAMP)
+	rm -rf out
+	$(PY) -m infra.merge out/merge.json
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-ap-northeast-2} $(VENV)/bin/chalice package --stage prod \
+		--merge-template out/merge.json out/
+	$(VENV)/bin/cfn-lint out/sam.json
+	@echo "out/sam.json: cfn-lint clean"
+
 # Prints a dev token for the local stack: make -s token ROLE=resident SUB=alice [MERCHANT=m-...]
 token: $(STAMP)
 	@$(PY) -m devstack.token $(ROLE) $(SUB) $(if $(MERCHANT),--merchant-id $(MERCHANT),)
 
 clean:
-	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache out
