@@ -11,12 +11,12 @@ which is encrypted with the personal-data KMS key.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import Http, LocalStack, unique
 from tests.e2e.test_orders_e2e import SHIPPING, buy, resident, seller
+from tests.support import scan_table
 
 pytestmark = pytest.mark.e2e
 
@@ -31,18 +31,6 @@ def rrn() -> str:
 
     stem = RRN.replace("-", "")[:12]
     return f"{stem[:6]}-{stem[6:]}{check_digit(stem)}"
-
-
-def scan(stack: LocalStack) -> list[dict[str, Any]]:
-    client = stack.client("dynamodb")
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"TableName": TABLE}
-    while True:
-        page = client.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def test_no_log_line_table_item_or_report_holds_personal_data_where_it_should_not(stack: LocalStack):
@@ -72,7 +60,7 @@ def test_no_log_line_table_item_or_report_holds_personal_data_where_it_should_no
         assert not [f for f in forms if f in logged], f"the stack's log holds a {what} in clear"
 
     orders_with_shipping = 0
-    for item in scan(stack):
+    for item in scan_table(stack.client("dynamodb"), TABLE):
         text = json.dumps(item, ensure_ascii=False)
         entry = item.get("entry", {}).get("S")
         assert digits not in text and number not in text, f"a {entry} item holds a registration number"

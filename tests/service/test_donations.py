@@ -56,14 +56,7 @@ def statement(env: Env, sub: str, year: int, **query: Any) -> dict[str, Any]:
 
 def table_items(env: Env) -> list[dict[str, Any]]:
     client = boto3.client("dynamodb", region_name="ap-northeast-2")
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"TableName": env.container.settings.table_name}
-    while True:
-        page = client.scan(**kwargs)
-        items += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return items
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return support.scan_table(client, env.container.settings.table_name)
 
 
 # ---- campaigns -------------------------------------------------------------------------------
