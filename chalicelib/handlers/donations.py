@@ -20,6 +20,7 @@ from chalicelib.domain.donations import (
     AutoDonation,
     Donation,
     DonationOutcome,
+    DonationYear,
     check_target,
     donate,
     one_off_amount,
@@ -175,8 +176,7 @@ def auto_gift(wallet: Wallet, month: str, amount: int, at: datetime) -> tuple[Do
     gave_before = probe.gave_to_target
     if wanted is not None and campaign is None:
         gave_before = store.load(user_id=wallet.user_id, donor_target=GENERAL_FUND).gave_to_target
-    summary = probe.donation_year
-    assert summary is not None
+    summary = probe.donation_year or DonationYear(wallet.user_id, year)
     donation = Donation(
         f"don_auto_{month}", wallet.user_id, amount, campaign.campaign_id if campaign else None,
         campaign.category if campaign else GENERAL_FUND, KIND_AUTO, kst_iso(at), month,
