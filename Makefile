@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# pytest-xdist workers for `make test` (CI has 2 cores); the e2e tests share one worker and one stack.
+JOBS ?= 2
 
 .PHONY: install run test unit service e2e lint bench token package clean
 
@@ -18,7 +20,7 @@ run: $(STAMP)
 	$(PY) -m devstack
 
 test: $(STAMP) lint
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n $(JOBS) --dist loadgroup tests
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import moto  # noqa: F401  (must come first: clients made before it are not mocked)
+import pytest
 
 for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
     del os.environ[_name]
@@ -13,3 +14,11 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ["AWS_DEFAULT_REGION"] = "ap-northeast-2"
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Seoro")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test` runs two workers) every end-to-end test goes to one worker, in file
+    order, against one local stack: the privacy test at the end reads what the whole e2e run wrote."""
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("e2e"))
