@@ -37,9 +37,10 @@ bench: $(STAMP)
 	$(PY) -m bench
 
 # A bounded load run (locust, loopback only) on its own local stack: LOAD_USERS (20), LOAD_SPAWN_RATE (5),
-# LOAD_RUN_TIME (60 s), LOAD_WAIT_MIN/MAX (0.5/1.5 s); `.venv/bin/python -m load --help`. See docs/PERFORMANCE.md.
+# LOAD_RUN_TIME (60 s), LOAD_WAIT_MIN/MAX (0.5/1.5 s); LOAD_ARGS="--markdown" etc. (`.venv/bin/python -m load --help`).
+# See docs/PERFORMANCE.md.
 load: $(STAMP)
-	$(PY) -m load
+	$(PY) -m load $(LOAD_ARGS)
 
 # The deployable template: infra/resources.yaml + infra/functions.yaml merged into Chalice's SAM
 # template (out/sam.json, out/deployment.zip), then cfn-lint, which must find nothing. Needs PyPI for

@@ -16,6 +16,7 @@ import shlex
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import uuid
@@ -28,6 +29,7 @@ from locust.env import Environment
 from devstack.harness import LaunchError, LocalStack, launch, shut_down
 from load.api import Api, SetupError, require_loopback
 from load.checks import check_money
+from load.cpu import CpuSample, CpuUse, stack_processes
 from load.mix import resident_user
 from load.model import Tally, World
 from load.report import Settings, as_json, console, figures, markdown, problems
@@ -35,7 +37,7 @@ from load.seed import Seeder, SeedPlan, previous_month
 
 MAX_USERS = 200
 MAX_RUN_TIME = 900.0
-STOP_TIMEOUT = 60.0  # users finish the task in hand when time is up, within this
+STOP_TIMEOUT = 60.0  # when time is up, users finish the request in hand and stop, within this
 
 
 def _bounded(kind: type[float] | type[int], low: float, high: float) -> Any:
@@ -61,9 +63,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="a user's shortest think time between tasks, s (LOAD_WAIT_MIN, default 0.5)")
     p.add_argument("--wait-max", type=_bounded(float, 0, 60), default=float(env.get("LOAD_WAIT_MAX", "1.5")),
                    help="a user's longest think time between tasks, s (LOAD_WAIT_MAX, default 1.5)")
-    p.add_argument("--tour", action="store_true", help="each user first does every task once (short runs)")
+    p.add_argument("--tour", action="store_true",
+                   help="each user first does every task once, even past the run time (short runs)")
     p.add_argument("--seed-month", default=env.get("LOAD_SEED_MONTH") or previous_month(),
                    help="the closed month residents earn their cashback in (default: last month)")
+    p.add_argument("--no-settlement", action="store_true",
+                   help="seed without moving the clock or settling: quicker, but residents have no cashback to donate")
     p.add_argument("--api", help="drive this running stack instead of starting one (loopback only)")
     p.add_argument("--state-dir", type=Path, help="with --api: the stack's state directory (its dev signing key)")
     p.add_argument("--aws-endpoint", help="with --api: the stack's embedded AWS, to publish a news notice")
@@ -92,11 +97,12 @@ def log(message: str) -> None:
     print(f"[load {time.monotonic() - STARTED:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
-def drive(world: World, tally: Tally, args: argparse.Namespace) -> tuple[float, list[str]]:
-    """Run the mix headless for the run time; the seconds it took and the tasks that raised."""
+def drive(world: World, tally: Tally, args: argparse.Namespace, processes: dict[str, int]) -> tuple[list[str], CpuUse]:
+    """Run the mix headless for the run time; the tasks that raised, and the time and CPU it took."""
     exceptions: list[str] = []
-    env = Environment(user_classes=[resident_user(world, tally, wait=(args.wait_min, args.wait_max), tour=args.tour)],
-                      host=world.base_url, stop_timeout=STOP_TIMEOUT)
+    stop = threading.Event()
+    user = resident_user(world, tally, stop, wait=(args.wait_min, args.wait_max), tour=args.tour)
+    env = Environment(user_classes=[user], host=world.base_url, stop_timeout=STOP_TIMEOUT)
 
     def on_request(name: str, response_time: float, response: Any = None, **_: Any) -> None:
         tally.record(name, int(getattr(response, "status_code", 0) or 0), float(response_time))
@@ -108,11 +114,14 @@ def drive(world: World, tally: Tally, args: argparse.Namespace) -> tuple[float, 
     env.events.user_error.add_listener(on_user_error)
     runner = env.create_local_runner()
     log(f"driving {args.users} users (spawned {args.spawn_rate:g}/s) for {args.run_time:g} s")
-    started = time.monotonic()
+    before, started = CpuSample.take(processes), time.monotonic()
     runner.start(args.users, spawn_rate=args.spawn_rate)
-    gevent.spawn_later(args.run_time, runner.quit)
-    runner.greenlet.join()
-    return time.monotonic() - started, exceptions
+    gevent.sleep(max(0.0, args.run_time - (time.monotonic() - started)))
+    stop.set()  # each user finishes the request in hand and stops itself
+    runner.user_greenlets.join(timeout=STOP_TIMEOUT)
+    runner.quit()  # kills any user still running after STOP_TIMEOUT (its request is then reported as cut off)
+    wall = time.monotonic() - started
+    return exceptions, CpuUse.between(before, CpuSample.take(processes), wall)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,9 +139,9 @@ def main(argv: list[str] | None = None) -> int:
             log(f"starting a local stack on free loopback ports (log: {workdir / 'stack.log'})")
             stack = launch(workdir)
             api, aws, target = Api(stack.base_url, stack.state_dir), stack.aws_endpoint, "its own local stack"
-        world = Seeder(api, SeedPlan(args.users, args.seed_month, run_id, aws), log).run()
+        world = Seeder(api, SeedPlan(args.users, args.seed_month, not args.no_settlement, run_id, aws), log).run()
         tally = Tally()
-        seconds, exceptions = drive(world, tally, args)
+        exceptions, cpu = drive(world, tally, args, stack_processes(stack))
         log("checking the money")
         money = check_money(api, world)
     except (LaunchError, SetupError, OSError) as e:
@@ -143,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             shut_down(stack)
     settings = Settings(args.users, args.spawn_rate, args.run_time, (args.wait_min, args.wait_max), args.tour, target,
                         command_line(argv))
-    f = figures(tally, seconds, exceptions)
+    f = figures(tally, cpu, exceptions)
     print(console(f, settings, money))
     if args.markdown:
         print(markdown(f, settings, money))

@@ -28,6 +28,7 @@ class MoneyCheck:
     actual_total: int = 0
     donated: int = 0
     problems: list[str] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)  # residents left out, and the requests that left them out
 
     @property
     def ok(self) -> bool:
@@ -36,7 +37,7 @@ class MoneyCheck:
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "residents": self.residents, "checked": self.checked, "uncertain": self.uncertain,
                 "expected_total": self.expected_total, "actual_total": self.actual_total, "donated": self.donated,
-                "problems": self.problems}
+                "problems": self.problems, "unanswered": self.unanswered}
 
 
 def check_money(api: Api, world: World) -> MoneyCheck:
@@ -47,8 +48,10 @@ def check_money(api: Api, world: World) -> MoneyCheck:
         charged, cashback = int(wallet["charged_balance"]), int(wallet["cashback_balance"])
         if charged < 0 or cashback < 0:
             result.problems.append(f"{me.sub}: a negative balance (charged {charged}, cashback {cashback})")
-        if me.book.uncertain:
+        if me.book.uncertain or me.book.pending:
             result.uncertain += 1  # a request without a definite answer: its effect is unknown
+            cut = [f"{me.book.pending} cut off by the end of the run"] if me.book.pending else []
+            result.unanswered.append(f"{me.sub}: {', '.join(me.book.uncertain + cut)}")
             continue
         result.checked += 1
         result.expected_total += me.book.total

@@ -10,23 +10,30 @@ the merchant's token. Each answer is judged: the expected status, a business ref
 from __future__ import annotations
 
 import random
+import threading
 import uuid
 from typing import Any
 
 from locust import HttpUser, between, task
+from locust.exception import StopUser
 
 from load.model import Payment, Resident, Tally, World
+from load.seed import MENU, MIN_ORDER
 
 TIMEOUT = 60.0
 SHIPPING = {"name": "홍길동", "phone": "010-1234-5678", "address": "인천 서구 청라동 1", "postcode": "22742"}
 CONSENT = {"third_party_provision": True, "version": "2020-01"}
-MIN_ORDER = 10_000  # the seeded delivery shops' minimum
 
 
-def resident_user(world: World, tally: Tally, *, wait: tuple[float, float], tour: bool) -> type[HttpUser]:
+def resident_user(world: World, tally: Tally, stop: threading.Event, *, wait: tuple[float, float],
+                  tour: bool) -> type[HttpUser]:
     """A locust user class whose instances each take the next seeded resident.
 
-    `tour`: each user first does every task once, so that a short run still covers the whole mix.
+    `stop`: once set, a user sends no further request and stops itself (raising StopUser before the
+    next one), so the end of the run never cuts a request off. (Locust's own graceful stop can kill a
+    user that was about to wake from its think time in the middle of its next request.)
+    `tour`: each user first does every task once (to the end, whatever the run time), so that a short run
+    still covers the whole mix.
     """
     residents = iter(world.residents)
 
@@ -37,26 +44,30 @@ def resident_user(world: World, tally: Tally, *, wait: tuple[float, float], tour
         def on_start(self) -> None:
             self.me: Resident = next(residents)
             self.rng = random.Random(self.me.sub)
+            self.touring = tour  # the tour runs to its end even past the run time (it is 16 tasks)
             if tour:
                 for step in (self.top_up, self.donate, self.pay, self.refund, self.delivery_order, self.mall_order,
                              self.balance, self.history, self.payment_detail, self.news, self.news_post,
                              self.campaigns, self.merchants, self.mall, self.statement, self.my_orders):
                     step()
+                self.touring = False
 
         def call(self, method: str, name: str, path: str, *, body: Any = None, token: str | None = None,
                  ok: int = 200, refusals: tuple[str, ...] = (), money: bool = False,
                  key: bool = False) -> dict[str, Any] | None:
             """One request, judged; the answer's body when it is the expected one, else None.
 
-            `key`: the POSTs the contract keys get a fresh Idempotency-Key. `money`: until a request that moves
-            money has a definite answer (anything but no answer or a 5xx) its resident's book is marked
-            uncertain, so a request cut off by the end of the run cannot make the money check lie.
+            `key`: the POSTs the contract keys get a fresh Idempotency-Key. `money`: a request that moves money
+            is the resident's `pending` one until answered, and one without a definite answer (none, or a
+            5xx) makes the book uncertain, so that neither can make the money check lie.
             """
+            if stop.is_set() and not self.touring:
+                raise StopUser()
             headers = {"Authorization": f"Bearer {token or self.me.token}"}
             if key:
                 headers["Idempotency-Key"] = uuid.uuid4().hex
             if money:
-                self.me.book.uncertain.append(name)
+                self.me.book.pending = name
             with self.client.request(method, path, name=name, json=body, headers=headers, timeout=TIMEOUT,
                                      catch_response=True) as r:
                 status = int(r.status_code or 0)
@@ -66,8 +77,10 @@ def resident_user(world: World, tally: Tally, *, wait: tuple[float, float], tour
                         out = r.json()
                     except ValueError:
                         out = None
-                if money and 0 < status < 500:
-                    self.me.book.uncertain.pop()
+                if money:
+                    self.me.book.pending = None
+                    if not 0 < status < 500:
+                        self.me.book.uncertain.append(f"{name} answered {status or 'nothing'}")
                 error = out.get("error") if isinstance(out, dict) else None
                 code = str(error.get("code", "")) if isinstance(error, dict) else ""
                 if status == ok and isinstance(out, dict):
@@ -167,8 +180,7 @@ def resident_user(world: World, tally: Tally, *, wait: tuple[float, float], tour
             items: dict[str, int] = {}
             subtotal = 0
             while subtotal < MIN_ORDER:
-                item_id, price = self.rng.choice((("tteok", 4_500), ("kimbap", 3_000), ("ramyeon", 4_000),
-                                                  ("sundae", 5_000)))
+                item_id, _, price = self.rng.choice(MENU)
                 items[item_id] = items.get(item_id, 0) + 1
                 subtotal += price
             body = {"merchant_id": shop.merchant_id, "address": "인천 서구 1-1",

@@ -51,6 +51,7 @@ class Book:
     credited: int = 0
     donated: int = 0
     uncertain: list[str] = field(default_factory=list)  # money requests that got no definite answer
+    pending: str | None = None  # the money request in flight: still set if the run cut it off
 
     @property
     def total(self) -> int:

@@ -14,6 +14,7 @@ from typing import Any
 
 from bench.report import _revision, machine
 from load.checks import MoneyCheck
+from load.cpu import CpuUse
 from load.model import CATEGORIES, CATEGORY_ORDER, Tally
 
 
@@ -49,7 +50,7 @@ class Row:
 class Figures:
     """Everything the report says, computed once from the tallies."""
 
-    seconds: float
+    cpu: CpuUse
     total: Row
     rows: list[Row]
     categories: dict[str, int]
@@ -58,6 +59,10 @@ class Figures:
     exceptions: list[str]
     refused: dict[str, int] = field(default_factory=dict)
     unexpected: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def seconds(self) -> float:
+        return self.cpu.wall
 
     @property
     def throughput(self) -> float:
@@ -77,7 +82,7 @@ def _row(name: str, category: str, latencies: list[float], refused: int, unexpec
                percentile(ordered, 0.99), ordered[-1] if ordered else 0.0, refused, unexpected)
 
 
-def figures(tally: Tally, seconds: float, exceptions: list[str]) -> Figures:
+def figures(tally: Tally, cpu: CpuUse, exceptions: list[str]) -> Figures:
     refused_by: Counter[str] = Counter()
     for (name, _), n in tally.refused.items():
         refused_by[name] += n
@@ -92,7 +97,7 @@ def figures(tally: Tally, seconds: float, exceptions: list[str]) -> Figures:
     for counts in tally.statuses.values():
         statuses.update(counts)
     return Figures(
-        seconds=seconds,
+        cpu=cpu,
         total=_row("all", "", every, sum(refused_by.values()), sum(unexpected_by.values())),
         rows=rows,
         categories=categories,
@@ -127,6 +132,14 @@ def _ms(v: float) -> str:
     return f"{v:,.0f}"
 
 
+def cpu_line(c: CpuUse) -> str:
+    """Each process's CPU over the run, as seconds and as a share of one core, and the machine's load."""
+    used = ", ".join(f"{role} {secs:.1f} s ({c.share(role):.0%})" for role, secs in
+                     sorted(c.seconds.items(), key=lambda kv: -kv[1]))
+    return (f"CPU during the run ({c.wall:.0f} s; share of one core): {used}; load average "
+            f"{c.load_before:.1f} → {c.load_after:.1f} on {c.cores} cores")
+
+
 def console(f: Figures, s: Settings, money: MoneyCheck | None) -> str:
     """The human report printed at the end of `make load`."""
     t = f.total
@@ -139,6 +152,7 @@ def console(f: Figures, s: Settings, money: MoneyCheck | None) -> str:
         f"  5xx: {f.server_errors}; no answer: {f.connection_errors}; other unexpected: "
         f"{t.unexpected - f.server_errors - f.connection_errors}; refused for business reasons (409): {t.refused}; "
         f"task exceptions: {len(f.exceptions)}",
+        f"  {cpu_line(f.cpu)}",
         "",
         f"  {'endpoint':<40} {'category':<15} {'requests':>8} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7} "
         f"{'refused':>7} {'unexp.':>6}",
@@ -157,6 +171,7 @@ def console(f: Figures, s: Settings, money: MoneyCheck | None) -> str:
                      f"left unanswered), Σ expected {money.expected_total:,} won, Σ held {money.actual_total:,} won; "
                      f"{money.donated:,} won donated to campaigns; " + ("balances" if money.ok else "DOES NOT BALANCE"))
         lines += [f"    {p}" for p in money.problems[:20]]
+        lines += [f"    left out: {u}" for u in money.unanswered[:20]]
     found = problems(f, money)
     lines += ["", "PASS" if not found else "FAIL: " + "; ".join(found), ""]
     return "\n".join(lines)
@@ -174,6 +189,8 @@ def markdown(f: Figures, s: Settings, money: MoneyCheck | None) -> str:
         f"p95 {_ms(t.p95)} ms, p99 **{_ms(t.p99)} ms**, max {_ms(t.max)} ms. 5xx: {f.server_errors}; no answer: "
         f"{f.connection_errors}; other unexpected answers: {t.unexpected - f.server_errors - f.connection_errors}; "
         f"business refusals (409): {t.refused}.",
+        "",
+        cpu_line(f.cpu) + ".",
         "",
         "| Endpoint | Category | Requests | p50 ms | p95 ms | p99 ms | max ms | Refused (409) | Unexpected |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -210,6 +227,8 @@ def as_json(f: Figures, s: Settings, money: MoneyCheck | None) -> dict[str, Any]
         "unexpected": f.unexpected,
         "refused": f.refused,
         "exceptions": f.exceptions,
+        "cpu_seconds": f.cpu.seconds,
+        "load_average": [f.cpu.load_before, f.cpu.load_after],
         "money": money.as_dict() if money is not None else None,
         "problems": problems(f, money),
     }

@@ -31,15 +31,11 @@ SEED_CHARGE = 300_000  # in the closed month
 SEED_PAYMENT = 100_000  # at a plain shop: 4 % city-base + 1 % gu-extra = 5,000 won of cashback each
 TOP_UP = 200_000  # in the current month, to spend during the run
 PRODUCT_STOCK = 400
+MIN_ORDER = 10_000  # the delivery restaurants' minimum order
 SETUP_CONCURRENCY = 8
 SETTLE_TIMEOUT = 180.0
 NEWS_TIMEOUT = 30.0
-MENU = [
-    {"item_id": "tteok", "name": "떡볶이", "price": 4_500, "available": True},
-    {"item_id": "kimbap", "name": "김밥", "price": 3_000, "available": True},
-    {"item_id": "ramyeon", "name": "라면", "price": 4_000, "available": True},
-    {"item_id": "sundae", "name": "순대", "price": 5_000, "available": True},
-]
+MENU = (("tteok", "떡볶이", 4_500), ("kimbap", "김밥", 3_000), ("ramyeon", "라면", 4_000), ("sundae", "순대", 5_000))
 PRODUCTS = [("rice-10kg", "서구 쌀 10kg", 30_000, 3_000), ("apples-5kg", "강화 사과 5kg", 25_000, 3_000),
             ("kimchi-3kg", "포기김치 3kg", 18_000, 2_500), ("sesame-oil", "참기름 350ml", 12_000, 2_500)]
 
@@ -50,6 +46,7 @@ class SeedPlan:
 
     residents: int
     seed_month: str
+    settle: bool  # False: no clock moves and no settlement, so residents start without cashback
     run_id: str
     aws_endpoint: str | None  # the stack's embedded AWS, for the news notice; None: no notice
 
@@ -102,32 +99,37 @@ class Seeder:
 
     def shops(self) -> tuple[list[Shop], list[Shop], list[Shop]]:
         """Plain and Benefit Plus shops, delivery restaurants with a menu, and mall sellers."""
-        plain = [self.register(f"부하 {c} {i}", "plain", category=c)
-                 for i, c in enumerate(("cafe", "mart", "restaurant", "bakery"))]
-        plain += [self.register(f"부하 혜택 {rate}%", "benefit-plus", category="restaurant", benefit_plus=True,
-                                discount_rate=rate) for rate in (5, 7)]
-        delivery = [self.register(f"부하 배달 {i}", "delivery", benefit_plus=True, discount_rate=5,
-                                  delivery={"fee": 2_000, "min_order": 10_000, "dongs": list(DONGS)})
-                    for i in range(2)]
-        for shop in delivery:
-            self.api.expect(200, shop.token, "PUT", "/merchant/menu", {"items": MENU})
-        sellers = [self.register(f"부하 서구 농산 {i}", "seller", category="grocery", malls=["only-seogu"])
-                   for i in range(2)]
-        return plain, delivery, sellers
+        delivers = {"fee": 2_000, "min_order": MIN_ORDER, "dongs": list(DONGS)}
+        specs: list[tuple[str, str, dict[str, Any]]] = [
+            *((f"부하 {c}", "plain", {"category": c}) for c in ("cafe", "mart", "restaurant", "bakery")),
+            *((f"부하 혜택 {r}%", "benefit-plus", {"benefit_plus": True, "discount_rate": r}) for r in (5, 7)),
+            *((f"부하 배달 {i}", "delivery", {"benefit_plus": True, "discount_rate": 5, "delivery": delivers})
+              for i in range(2)),
+            *((f"부하 서구 농산 {i}", "seller", {"category": "grocery", "malls": ["only-seogu"]}) for i in range(2)),
+        ]
+        shops: list[Shop] = _each(specs, lambda spec: self.register(spec[0], spec[1], **spec[2]))
+        delivery = [s for s in shops if s.kind == "delivery"]
+        _each(delivery, lambda shop: self.api.expect(200, shop.token, "PUT", "/merchant/menu", {"items": [
+            {"item_id": i, "name": n, "price": price, "available": True} for i, n, price in MENU]}))
+        return ([s for s in shops if s.kind in ("plain", "benefit-plus")], delivery,
+                [s for s in shops if s.kind == "seller"])
 
     def products(self, sellers: list[Shop]) -> list[Product]:
-        listed = []
-        for i, (stem, name, price, fee) in enumerate(PRODUCTS):
-            seller = sellers[i % len(sellers)]
-            pid = f"{stem}-{self.plan.run_id}"
-            self.api.expect(200, seller.token, "PUT", f"/merchant/products/{pid}",
-                            {"mall": "only-seogu", "name": name, "price": price, "stock": PRODUCT_STOCK,
-                             "shipping_fee": fee})
-            listed.append(Product(pid, seller, price, fee, PRODUCT_STOCK))
+        """The mall's products, each with PRODUCT_STOCK on sale."""
+        listed = [Product(f"{stem}-{self.plan.run_id}", sellers[i % len(sellers)], price, fee, PRODUCT_STOCK)
+                  for i, (stem, _, price, fee) in enumerate(PRODUCTS)]
+
+        def put(product: Product) -> None:
+            name = next(n for stem, n, _, _ in PRODUCTS if product.product_id.startswith(stem))
+            self.api.expect(200, product.seller.token, "PUT", f"/merchant/products/{product.product_id}",
+                            {"mall": "only-seogu", "name": name, "price": product.price, "stock": product.stock,
+                             "shipping_fee": product.shipping_fee})
+
+        _each(listed, put)
         return listed
 
     def resident(self, args: tuple[int, Shop]) -> Resident:
-        """A wallet opened in the closed month, topped up, and a payment that earns cashback."""
+        """A wallet opened (in the month to settle, if any), topped up, and a payment that earns cashback."""
         i, shop = args
         sub = f"load-{self.plan.run_id}-resident-{i:04d}"
         me = Resident(sub, DONGS[i % len(DONGS)], self.api.token("resident", sub), Book())
@@ -137,7 +139,8 @@ class Seeder:
         paid = self.api.expect(201, me.token, "POST", "/payments",
                                {"merchant_id": shop.merchant_id, "amount": SEED_PAYMENT}, key="seed-pay")
         me.book.paid += int(paid["paid"])
-        me.book.credited += sum(int(v) for v in paid["cashback"].values())  # what the settlement must credit
+        if self.plan.settle:
+            me.book.credited += sum(int(v) for v in paid["cashback"].values())  # what the settlement must credit
         return me
 
     def top_up(self, me: Resident) -> None:
@@ -184,16 +187,21 @@ class Seeder:
 
     def run(self) -> World:
         plan = self.plan
-        self.log(f"seeding: shops, {plan.residents} residents paying in {plan.seed_month}, its settlement")
+        self.log(f"seeding: shops, {plan.residents} residents" + (
+            f" paying in {plan.seed_month}, its settlement" if plan.settle else " (no settlement: no cashback)"))
         title = self.upload_notice()
         plain, delivery, sellers = self.shops()
         products = self.products(sellers)
-        self.api.set_clock(self.staff, f"{plan.seed_month}-10T12:00:00+09:00")
-        try:
-            residents = _each([(i, plain[i % 4]) for i in range(plan.residents)], self.resident)
-            self.settle(plan.seed_month)
-        finally:
-            self.api.reset_clock(self.staff)
+        first_payments = [(i, plain[i % 4]) for i in range(plan.residents)]  # the four plain shops: no discount
+        if plan.settle:
+            self.api.set_clock(self.staff, f"{plan.seed_month}-10T12:00:00+09:00")
+            try:
+                residents = _each(first_payments, self.resident)
+                self.settle(plan.seed_month)
+            finally:
+                self.api.reset_clock(self.staff)
+        else:
+            residents = _each(first_payments, self.resident)
         _each(residents, self.top_up)
         month = str(self.api.expect(200, residents[0].token, "GET", "/wallet")["month"]["month"])
         post_id = self.published(title)
