@@ -167,8 +167,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def command_line(argv: list[str] | None) -> str:
-    """How this run was started, LOAD_* settings included, for the record."""
-    settings = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("LOAD_")]
+    """How this run was started, LOAD_* settings included (LOAD_ARGS is make's way to pass the arguments)."""
+    settings = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("LOAD_") and k != "LOAD_ARGS"]
     return shlex.join([*settings, "python", "-m", "load", *(sys.argv[1:] if argv is None else argv)])
 
 
