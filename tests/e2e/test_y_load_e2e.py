@@ -7,6 +7,10 @@ must never happen to the test process). Its residents, shops and products carry 
 within seconds it seeds without a settlement (`--no-settlement`: no clock moves), so its residents have
 no cashback and their donations are refused for funds — still requests of the donation category; `make
 load` seeds with one.
+
+The file is named to run after the other e2e tests (and before the privacy scan, which should see its
+rows too): moto's queries and transactions cost O(items in the table), so the rows it adds would slow
+every test after it on the shared stack, and the racing-payment tests are the ones that feel it.
 """
 
 from __future__ import annotations
