@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # pytest-xdist workers for `make test` (CI has 2 cores); the e2e tests share one worker and one stack.
 JOBS ?= 2
 
-.PHONY: install run test unit service e2e lint bench token package clean
+.PHONY: install run test unit service e2e lint bench load token package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,12 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# A bounded load run (locust, loopback only) on its own local stack: LOAD_USERS (20), LOAD_SPAWN_RATE (5),
+# LOAD_RUN_TIME (60 s), LOAD_WAIT_MIN/MAX (0.5/1.5 s); LOAD_ARGS="--markdown" etc. (`.venv/bin/python -m load --help`).
+# See docs/PERFORMANCE.md.
+load: $(STAMP)
+	$(PY) -m load $(LOAD_ARGS)
 
 # The deployable template: infra/resources.yaml + infra/functions.yaml merged into Chalice's SAM
 # template (out/sam.json, out/deployment.zip), then cfn-lint, which must find nothing. Needs PyPI for
