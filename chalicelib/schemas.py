@@ -241,7 +241,7 @@ class PolicyOut(Out):
 
 
 class ClockIn(Strict):
-    now: AwareDatetime
+    now: AwareDatetime = Field(description="An instant between 2000-01-01 and 2999-12-31 (KST), with its offset.")
 
 
 class ClockOut(Out):
