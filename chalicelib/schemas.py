@@ -18,7 +18,8 @@ PositiveWon = Annotated[int, Field(gt=0, le=MAX_WON)]
 Text40 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Month = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+"""Patterns spell digits `[0-9]`: pydantic's digit class also takes other scripts' digits (JSON Schema's does not)."""
 
 
 class Strict(BaseModel):
@@ -461,9 +462,9 @@ class MallLineIn(Strict):
 
 class ShippingIn(Strict):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^0\d{1,2}-?\d{3,4}-?\d{4}$")]
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^0[0-9]{1,2}-?[0-9]{3,4}-?[0-9]{4}$")]
     address: Text200
-    postcode: Annotated[str, StringConstraints(pattern=r"^\d{5}$")]
+    postcode: Annotated[str, StringConstraints(pattern=r"^[0-9]{5}$")]
 
 
 class ConsentIn(Strict):

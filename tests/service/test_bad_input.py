@@ -405,3 +405,76 @@ def test_a_body_with_an_unexpected_content_type_is_refused_in_the_contract_shape
     body = json.loads(r.body)
     assert isinstance(body, dict) and set(body) == {"error"}, body
     assert snapshot(env) == before
+
+
+# ---- digits and line ends -----------------------------------------------------------------------
+# Python's and pydantic's `\d` match any script's digits, so these got past the validators: a 500, or a
+# second merchant with the same number.
+
+FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+VALID_RRN = "900101-1234568"
+
+
+def test_a_registration_number_in_other_scripts_digits_is_refused_not_a_server_error(
+    env: Env, subtests: pytest.Subtests
+) -> None:
+    env.open_wallet(PAYER)
+    for label, rrn in (("full-width", VALID_RRN.translate(FULLWIDTH)), ("Arabic-Indic", VALID_RRN.translate(ARABIC_INDIC)),
+                       ("one full-width digit", VALID_RRN[:7] + VALID_RRN[7].translate(FULLWIDTH) + VALID_RRN[8:]),
+                       ("a trailing line feed", VALID_RRN + "\n")):
+        with subtests.test(msg=label):
+            status, out = env.call("PUT", "/me/tax-id", role="resident", sub=PAYER, body={"rrn": rrn, "consent_nts": True})
+            assert_error(status, out, 400, "VALIDATION_ERROR")
+            assert env.call("GET", "/me/tax-id", role="resident", sub=PAYER)[0] == 404
+    status, out = env.call("PUT", "/me/tax-id", role="resident", sub=PAYER, body={"rrn": VALID_RRN, "consent_nts": True})
+    assert (status, out["rrn_masked"]) == (200, "900101-1******"), out
+
+
+def test_a_business_number_in_other_scripts_digits_is_refused_so_no_number_registers_twice(
+    env: Env, subtests: pytest.Subtests
+) -> None:
+    env.register_merchant(number=BIZ[0])
+    for label, number in (("full-width", BIZ[0].translate(FULLWIDTH)), ("Arabic-Indic", BIZ[0].translate(ARABIC_INDIC)),
+                          ("full-width, another number", BIZ[1].translate(FULLWIDTH))):
+        with subtests.test(msg=label):
+            status, out = env.call("POST", "/staff/merchants", role="staff", sub="staff1", body={
+                "name": "가게", "business_number": number, "dong": "청라1동", "category": "restaurant",
+                "benefit_plus": False})
+            assert_error(status, out, 400, "VALIDATION_ERROR")
+    status, out = env.call("GET", "/merchants?limit=100", role="staff", sub="staff1")
+    assert len(out["items"]) == 1, out
+
+
+def test_a_month_in_other_scripts_digits_is_refused(env: Env, subtests: pytest.Subtests) -> None:
+    month = "2020-05".translate(ARABIC_INDIC)
+    env.clock.set(datetime(2020, 6, 15, 3, tzinfo=UTC))
+    env.open_wallet(PAYER)
+    for label, (method, path, body) in {
+        "a settlement": ("POST", "/staff/settlements", {"month": month}),
+        "a settlement, year only": ("POST", "/staff/settlements", {"month": month[:4] + "-05"}),
+    }.items():
+        with subtests.test(msg=label):
+            status, out = env.call(method, path, role="staff", sub="staff1", body=body)
+            assert_error(status, out, 400, "VALIDATION_ERROR")
+    with subtests.test(msg="the payments filter"):
+        status, out = env.call("GET", "/payments?month=" + month[:4] + "-05", role="resident", sub=PAYER)
+        assert_error(status, out, 400, "VALIDATION_ERROR")
+    with subtests.test(msg="the month check behind the path months"):
+        from chalicelib.domain.months import is_month
+
+        assert not is_month(month[:4] + "-05")
+        assert not is_month("2020-05\n")
+
+
+def test_a_shipping_phone_or_postcode_in_other_scripts_digits_is_refused(env: Env, subtests: pytest.Subtests) -> None:
+    env.open_wallet(PAYER, charge=50_000)
+    shipping = {"name": "홍길동", "phone": "010-1234-5678", "address": "인천 서구 청라동 1", "postcode": "22742"}
+    for label, bad in (("phone", {"phone": "0" + "10-1234-5678".translate(ARABIC_INDIC)}),
+                       ("postcode", {"postcode": "22742".translate(FULLWIDTH)})):
+        with subtests.test(msg=label):
+            status, out = env.call("POST", "/mall/orders", role="resident", sub=PAYER, key=new_key(), body={
+                "mall": "only-seogu", "items": [{"product_id": "rice", "quantity": 1}],
+                "shipping": {**shipping, **bad}, "consent": {"third_party_provision": True, "version": "2020-01"}})
+            assert_error(status, out, 400, "VALIDATION_ERROR")
+
