@@ -408,8 +408,8 @@ def test_a_body_with_an_unexpected_content_type_is_refused_in_the_contract_shape
 
 
 # ---- digits and line ends -----------------------------------------------------------------------
-# Python's and pydantic's `\d` match any script's digits, so these got past the validators: a 500, or a
-# second merchant with the same number.
+# Python's and pydantic's `\d` match any script's digits and Python's `$` also matches before a final
+# line feed, so these got past the validators: a 500, or a second merchant with the same number.
 
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
@@ -478,3 +478,38 @@ def test_a_shipping_phone_or_postcode_in_other_scripts_digits_is_refused(env: En
                 "shipping": {**shipping, **bad}, "consent": {"third_party_provision": True, "version": "2020-01"}})
             assert_error(status, out, 400, "VALIDATION_ERROR")
 
+
+def through_api_gateway(env: Env, method: str, resource: str, params: dict[str, str], headers: dict[str, str],
+                        body: Any = None) -> tuple[int, Any]:
+    """The app called as Lambda with API Gateway's proxy event, whose path parameters arrive URL-decoded
+    (`/merchants/m-1%0A` gives `m-1\\n`); the test client cannot send that, as it parses the URL itself."""
+    from chalice.local import LambdaContext
+
+    from app import app
+
+    path = resource.format(**params)
+    event = {
+        "requestContext": {"httpMethod": method, "resourcePath": resource, "path": path, "identity": {"sourceIp": "1"}},
+        "headers": {k.lower(): v for k, v in headers.items()}, "pathParameters": params, "stageVariables": {},
+        "multiValueQueryStringParameters": None, "body": None if body is None else json.dumps(body),
+    }
+    out = app(event, LambdaContext("api_handler", 512))
+    return out["statusCode"], json.loads(out["body"])
+
+
+def test_ids_keys_and_token_subjects_with_a_trailing_line_feed_are_refused(env: Env, subtests: pytest.Subtests) -> None:
+    world = make_world(env)
+    with subtests.test(msg="a path id: the product a merchant lists"):
+        status, out = through_api_gateway(env, "PUT", "/merchant/products/{product_id}", {"product_id": "rice\n"},
+                                          env.headers("merchant", OWNER, world.merchant_id),
+                                          {"mall": "only-seogu", "name": "쌀", "price": 30_000, "stock": 1,
+                                           "shipping_fee": 0})
+        assert_error(status, out, 404, "NOT_FOUND")
+    with subtests.test(msg="an Idempotency-Key"):
+        status, out = send(env, "POST", "/wallet/charges", "resident", b'{"amount": 1000}', key="top-up\n")
+        assert_error(status, out, 400, "VALIDATION_ERROR")
+    for claim, token in (("sub", env.token("resident", PAYER + "\n")),
+                         ("custom:merchant_id", env.token("merchant", OWNER, world.merchant_id + "\n"))):
+        with subtests.test(msg=f"a token's {claim}"):
+            r = env.client.http.request("GET", "/merchants", headers={"Authorization": f"Bearer {token}"})
+            assert_error(r.status_code, json.loads(r.body), 401, "UNAUTHORIZED")
