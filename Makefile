@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit service e2e lint bench token package clean
+.PHONY: install run test unit service e2e soak lint bench token package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ service: $(STAMP)
 
 e2e: $(STAMP)
 	$(PY) -m pytest -q tests/e2e
+
+# Long runs, never part of `make test` (README, "The two commands"): the schema fuzzing with many more
+# examples per operation and a fresh seed (printed; FUZZ_SEED=... repeats a run), then every test marked
+# `soak`, which run only when SOAK=1. Exit status 5 is pytest's "no test selected".
+SOAK_EXAMPLES ?= 300
+soak: $(STAMP)
+	seed=$${FUZZ_SEED:-$$(date +%s)}; echo "FUZZ_SEED=$$seed FUZZ_EXAMPLES=$(SOAK_EXAMPLES)"; \
+		SOAK=1 FUZZ_SEED=$$seed FUZZ_EXAMPLES=$(SOAK_EXAMPLES) $(PY) -m pytest -q tests/e2e/test_schema_fuzz_e2e.py
+	SOAK=1 $(PY) -m pytest -q tests -m soak; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ]
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,10 +1,12 @@
-"""Test-wide setup: moto is imported before any boto3 client exists, and no test talks to a real endpoint."""
+"""Test-wide setup: moto is imported before any boto3 client exists, no test talks to a real endpoint, and
+tests marked `soak` run only under `make soak`."""
 
 from __future__ import annotations
 
 import os
 
 import moto  # noqa: F401  (must come first: clients made before it are not mocked)
+import pytest
 
 for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
     del os.environ[_name]
@@ -13,3 +15,13 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ["AWS_DEFAULT_REGION"] = "ap-northeast-2"
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Seoro")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `soak` take long: they run under `make soak` (SOAK=1), never in `make test`."""
+    if os.environ.get("SOAK") == "1":
+        return
+    skip = pytest.mark.skip(reason="a soak test: `make soak` runs it")
+    for item in items:
+        if item.get_closest_marker("soak") is not None:
+            item.add_marker(skip)
