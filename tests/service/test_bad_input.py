@@ -513,3 +513,30 @@ def test_ids_keys_and_token_subjects_with_a_trailing_line_feed_are_refused(env: 
         with subtests.test(msg=f"a token's {claim}"):
             r = env.client.http.request("GET", "/merchants", headers={"Authorization": f"Bearer {token}"})
             assert_error(r.status_code, json.loads(r.body), 401, "UNAUTHORIZED")
+
+
+# ---- bounds hold for the text as sent --------------------------------------------------------------
+
+
+def test_a_text_over_its_bound_is_refused_even_if_trimming_would_bring_it_under(
+    env: Env, subtests: pytest.Subtests
+) -> None:
+    """The document's maxLength and patterns speak of the JSON string as sent; a title of 101 characters
+    whose first is a space used to be trimmed to 100 and taken (found by the schema fuzzing)."""
+    env.open_wallet(PAYER, charge=50_000)
+    before = env.call("GET", "/campaigns?limit=100", role="staff", sub="staff1")
+    for label, body in (("a title, one space over", {"title": " " + "가" * 100, "category": "general", "target": 1000}),
+                        ("a category, one space over", {"title": "연탄", "category": "x" * 40 + " ", "target": 1000})):
+        with subtests.test(msg=label):
+            status, out = env.call("POST", "/staff/campaigns", role="staff", sub="staff1", body=body)
+            assert_error(status, out, 400, "VALIDATION_ERROR")
+    assert env.call("GET", "/campaigns?limit=100", role="staff", sub="staff1") == before
+    with subtests.test(msg="a shipping phone with a space in front"):
+        status, out = env.call("POST", "/mall/orders", role="resident", sub=PAYER, key=new_key(), body={
+            "mall": "only-seogu", "items": [{"product_id": "rice", "quantity": 1}],
+            "shipping": {"name": "홍길동", "phone": " 010-1234-5678", "address": "인천 서구 청라동 1", "postcode": "22742"},
+            "consent": {"third_party_provision": True, "version": "2020-01"}})
+        assert_error(status, out, 400, "VALIDATION_ERROR")
+    status, out = env.call("POST", "/staff/campaigns", role="staff", sub="staff1",
+                           body={"title": "가" * 100, "category": " general ", "target": 1000})
+    assert (status, out["category"]) == (201, "general"), out
