@@ -235,18 +235,18 @@ def aim(case: FuzzCase, world: World) -> None:
                 target[name] = real
 
 
-def callers(case: FuzzCase, world: World) -> list[tuple[str, dict[str, str]]]:
-    """(role, headers) of the roles the operation is for, one at a time for routes any role may call
-    (chosen by the case, like `pick`); no token for the public ones."""
+def caller(case: FuzzCase, world: World) -> tuple[str, dict[str, str]]:
+    """(role, headers) of a role the operation is for: for routes any role may call, one chosen by the case
+    (like `pick`); no token for the public ones."""
     group = case.operation.definition.raw.get("x-role")
     if group is None:
-        return [("anonymous", {})]
+        return "anonymous", {}
     if group == SIGNED_IN:
         roles = sorted(world.headers)
         role = roles[zlib.crc32(repr((case.path_parameters, case.query)).encode()) % len(roles)]
-        return [(role, world.headers[role])]
-    role = ROLE_OF_GROUP[group]
-    return [(role, world.headers[role])]
+    else:
+        role = ROLE_OF_GROUP[group]
+    return role, world.headers[role]
 
 
 def test_the_stack_serves_the_document_that_is_fuzzed(world: World) -> None:
@@ -260,15 +260,15 @@ def test_generated_requests_get_a_documented_status_and_body(case: FuzzCase, wor
     meta = case.meta
     if meta is not None and meta.phase.name == "fuzzing" and meta.generation.mode.is_positive:
         aim(case, world)  # not an invalid case: a real id could replace the very value that made it invalid
-    for role, headers in callers(case, world):
-        try:
-            case.call_and_validate(base_url=world.stack.base_url, headers=headers, checks=CHECKS)
-        except BaseException as exc:
-            exc.add_note(f"called as {role}; reproduce the run with FUZZ_SEED={SEED} FUZZ_EXAMPLES={EXAMPLES}")
-            raise
-        finally:
-            if (case.method, case.operation.path) == ("PUT", "/_local/clock"):
-                world.stack.reset_clock()  # later cases run at real time, as the seeded data did
+    role, headers = caller(case, world)
+    try:
+        case.call_and_validate(base_url=world.stack.base_url, headers=headers, checks=CHECKS)
+    except BaseException as exc:
+        exc.add_note(f"called as {role}; reproduce the run with FUZZ_SEED={SEED} FUZZ_EXAMPLES={EXAMPLES}")
+        raise
+    finally:
+        if (case.method, case.operation.path) == ("PUT", "/_local/clock"):
+            world.stack.reset_clock()  # later cases run at real time, as the seeded data did
 
 
 @pytest.mark.parametrize("operation", GUARDED, ids=[op.label for op in GUARDED])
