@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # pytest-xdist workers for `make test` (CI has 2 cores); the e2e tests share one worker and one stack.
 JOBS ?= 2
 
-.PHONY: install run test unit service e2e lint bench load token package clean
+.PHONY: install run test unit service e2e soak lint bench load token package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,20 @@ service: $(STAMP)
 
 e2e: $(STAMP)
 	$(PY) -m pytest -q tests/e2e
+
+# Long runs, never part of `make test` (README, "The two commands"): the schema fuzzing with many more
+# examples per operation and a fresh seed (printed; FUZZ_SEED=... repeats a run), the money invariants with
+# SOAK_MONEY_EXAMPLES of up to SOAK_MONEY_STEPS steps (seeds printed; MONEY_SEED=... repeats), then every test marked
+# `soak`, which run only when SOAK=1. Exit status 5 is pytest's "no test selected".
+SOAK_EXAMPLES ?= 300
+SOAK_MONEY_EXAMPLES ?= 20000
+SOAK_MONEY_STEPS ?= 12
+soak: $(STAMP)
+	seed=$${FUZZ_SEED:-$$(date +%s)}; echo "FUZZ_SEED=$$seed FUZZ_EXAMPLES=$(SOAK_EXAMPLES)"; \
+		SOAK=1 FUZZ_SEED=$$seed FUZZ_EXAMPLES=$(SOAK_EXAMPLES) $(PY) -m pytest -q tests/e2e/test_schema_fuzz_e2e.py
+	MONEY_EXAMPLES=$(SOAK_MONEY_EXAMPLES) MONEY_STEPS=$(SOAK_MONEY_STEPS) $(PY) -m pytest -q -n $(JOBS) \
+		tests/service/test_money_invariants.py
+	SOAK=1 $(PY) -m pytest -q tests -m soak; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ]
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -21,6 +21,7 @@ STAFF = "staff"
 ROLES = (RESIDENTS, MERCHANTS, STAFF)
 LEEWAY_SECONDS = 60
 _SUBJECT = re.compile(r"^[A-Za-z0-9._:@+-]{1,128}$")
+"""Matched with `fullmatch`: `$` alone also matches before a final line feed."""
 
 
 @dataclass(frozen=True)
@@ -96,10 +97,10 @@ class TokenVerifier:
         sub = claims.get("sub")
         groups = claims.get("cognito:groups", [])
         merchant_id = claims.get("custom:merchant_id")
-        if not isinstance(sub, str) or not _SUBJECT.match(sub):
+        if not isinstance(sub, str) or not _SUBJECT.fullmatch(sub):
             raise Unauthorized("the token has no valid subject")
         if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
             raise Unauthorized("cognito:groups must be a list of strings")
-        if merchant_id is not None and (not isinstance(merchant_id, str) or not _SUBJECT.match(merchant_id)):
+        if merchant_id is not None and (not isinstance(merchant_id, str) or not _SUBJECT.fullmatch(merchant_id)):
             raise Unauthorized("custom:merchant_id must be a string")
         return Principal(sub=sub, groups=frozenset(groups), merchant_id=merchant_id or None)

@@ -6,19 +6,41 @@ responses and generate the OpenAPI document, so the three cannot drift apart.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 MAX_WON = 100_000_000
 """No single amount in this system may exceed 100 million won; larger numbers are input errors."""
 
+
+def sent_at_most(limit: int) -> BeforeValidator:
+    """The length bound of a trimmed text holds for the text as sent too, as the document's maxLength says:
+    trimming alone would take 101 characters whose first is a space as 100. (Listed after the
+    StringConstraints it guards, it runs first; listed before, pydantic drops their min_length.)"""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > limit:
+            raise PydanticCustomError(
+                "string_too_long", "String should have at most {max_length} characters", {"max_length": limit}
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
 Won = Annotated[int, Field(ge=0, le=MAX_WON)]
 PositiveWon = Annotated[int, Field(gt=0, le=MAX_WON)]
-Text40 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Text20 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20), sent_at_most(20)]
+Text40 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), sent_at_most(40)]
+Text50 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), sent_at_most(50)]
+Text64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), sent_at_most(64)]
+Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), sent_at_most(100)]
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), sent_at_most(200)]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Month = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+"""Patterns spell digits `[0-9]`: pydantic's digit class also takes other scripts' digits (JSON Schema's does not)."""
 
 
 class Strict(BaseModel):
@@ -149,7 +171,7 @@ class DeliveryIn(Strict):
 
 class MerchantIn(Strict):
     name: Text100
-    business_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    business_number: Text20
     dong: Text40
     category: Text40
     benefit_plus: bool
@@ -241,7 +263,7 @@ class PolicyOut(Out):
 
 
 class ClockIn(Strict):
-    now: AwareDatetime
+    now: AwareDatetime = Field(description="An instant between 2000-01-01 and 2999-12-31 (KST), with its offset.")
 
 
 class ClockOut(Out):
@@ -343,7 +365,6 @@ class StaffNoticeList(Out):
 
 # ---- 배달서구 delivery -------------------------------------------------------------------------
 
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class MenuItemIn(Strict):
@@ -460,15 +481,15 @@ class MallLineIn(Strict):
 
 
 class ShippingIn(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^0\d{1,2}-?\d{3,4}-?\d{4}$")]
+    name: Text50
+    phone: Annotated[str, StringConstraints(pattern=r"^0[0-9]{1,2}-?[0-9]{3,4}-?[0-9]{4}$")]
     address: Text200
-    postcode: Annotated[str, StringConstraints(pattern=r"^\d{5}$")]
+    postcode: Annotated[str, StringConstraints(pattern=r"^[0-9]{5}$")]
 
 
 class ConsentIn(Strict):
     third_party_provision: bool
-    version: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    version: Text40
 
 
 class MallOrderIn(Strict):
@@ -521,7 +542,7 @@ class MallOrdersQuery(PageQuery):
 
 class ShipIn(Strict):
     carrier: Text40
-    tracking_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    tracking_number: Text64
 
 
 class MallApprovalIn(Strict):

@@ -38,6 +38,7 @@ STATUS_BY_CODE = {
 }
 CONTENT_TYPES = ["*/*"]
 """Every body reaches `parse_body`, so a wrong content type gets the contract's 400, not Chalice's 415."""
+# Matched with `fullmatch`: `$` alone also matches before a final line feed.
 _KEY = re.compile(r"^[\x21-\x7e]{1,64}$")
 _PATH_PARAM = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _PARAM_NAMES = re.compile(r"{(\w+)}")
@@ -196,14 +197,14 @@ class Api:
                 else:
                     principal.require(spec.role)
             for value in params.values():
-                if not _PATH_PARAM.match(value):
+                if not _PATH_PARAM.fullmatch(value):
                     raise NotFound("no such resource")
             key = None
             if spec.idempotent:
                 key = request.headers.get("idempotency-key")
                 if key is None:
                     raise ValidationFailed("the Idempotency-Key header is required")
-                if not _KEY.match(key):
+                if not _KEY.fullmatch(key):
                     raise ValidationFailed("Idempotency-Key must be 1-64 visible ASCII characters")
             body = parse_body(request.raw_body, spec.body) if spec.body is not None else None
             query = parse_query(request.query_params, spec.query) if spec.query is not None else None

@@ -12,7 +12,8 @@ MALL_ONLY_SEOGU = "only-seogu"
 MALL_YUMYUM = "yumyum"
 MALLS = (MALL_ONLY_SEOGU, MALL_YUMYUM)
 _BIZ_WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
-_BIZ_FORMAT = re.compile(r"^(\d{3})-?(\d{2})-?(\d{5})$")
+_BIZ_FORMAT = re.compile(r"([0-9]{3})-?([0-9]{2})-?([0-9]{5})")
+"""ASCII digits only (the regex digit class takes any script's digits), matched against the whole text."""
 
 
 def normalise_business_number(text: str) -> str | None:
@@ -21,7 +22,7 @@ def normalise_business_number(text: str) -> str | None:
     Accepted as `1234567890` or `123-45-67890`. Check digit: Σ dᵢ·wᵢ over the first nine digits with
     weights 1,3,7,1,3,7,1,3,5, plus ⌊d₈·5/10⌋; the tenth digit is (10 − sum mod 10) mod 10.
     """
-    m = _BIZ_FORMAT.match(text)
+    m = _BIZ_FORMAT.fullmatch(text)
     if not m:
         return None
     digits = "".join(m.groups())

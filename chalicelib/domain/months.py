@@ -6,7 +6,8 @@ import re
 from datetime import datetime, timedelta, timezone
 
 KST = timezone(timedelta(hours=9), "KST")
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
+"""ASCII digits only (the regex digit class takes any script's digits), matched against the whole text."""
 
 
 def month_of(instant: datetime) -> str:
@@ -16,7 +17,7 @@ def month_of(instant: datetime) -> str:
 
 def is_month(text: str) -> bool:
     """True for a well-formed `YYYY-MM` key."""
-    return bool(_MONTH.match(text)) and 2000 <= int(text[:4]) <= 2999
+    return bool(_MONTH.fullmatch(text)) and 2000 <= int(text[:4]) <= 2999
 
 
 def month_start(month: str) -> datetime:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-_SHAPE = re.compile(r"^(\d{6})-?(\d{7})$")
+_SHAPE = re.compile(r"([0-9]{6})-?([0-9]{7})")
+"""ASCII digits only (the regex digit class takes any script's digits), matched against the whole text."""
 _WEIGHTS = (2, 3, 4, 5, 6, 7, 8, 9, 2, 3, 4, 5)
 _CENTURY = {"9": 1800, "0": 1800, "1": 1900, "2": 1900, "5": 1900, "6": 1900, "3": 2000, "4": 2000, "7": 2000,
             "8": 2000}  # fmt: skip
@@ -25,7 +26,7 @@ def normalise_rrn(text: str) -> str | None:
 
     Valid means: 13 digits, a real birth date in the century the 7th digit names, and the check digit.
     """
-    match = _SHAPE.match(text)
+    match = _SHAPE.fullmatch(text)
     if match is None:
         return None
     digits = match.group(1) + match.group(2)

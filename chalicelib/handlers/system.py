@@ -6,8 +6,8 @@ from typing import Any
 
 from chalicelib import composition
 from chalicelib.clock import FileClock
-from chalicelib.domain.errors import NotFound
-from chalicelib.domain.months import kst_iso
+from chalicelib.domain.errors import NotFound, ValidationFailed
+from chalicelib.domain.months import KST, kst_iso
 from chalicelib.schemas import ClockIn, ClockOut, HealthOut
 from chalicelib.web import RouteSpec
 
@@ -33,6 +33,11 @@ def _local_clock() -> FileClock:
 def set_clock(body: ClockIn) -> ClockOut:
     """Move every local process's clock; the local runner re-bases its schedules from the new time."""
     clock = _local_clock()
+    # The years every month key may have; the wall-clock year is checked first, so that converting a
+    # time like year 1 or 9999 to KST cannot overflow. A time out of range once stored made every
+    # later reading of the clock fail.
+    if not (2000 <= body.now.year <= 2999 and 2000 <= body.now.astimezone(KST).year <= 2999):
+        raise ValidationFailed("now: must be between 2000-01-01 and 2999-12-31 (KST)")
     clock.set(body.now)
     return ClockOut(now=kst_iso(clock.now()), moved=True)
 

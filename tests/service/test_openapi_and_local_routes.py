@@ -200,6 +200,24 @@ def test_in_stage_local_a_bad_clock_body_is_refused(env: Env, local: Path, subte
     assert not local.exists()
 
 
+def test_in_stage_local_a_time_outside_the_years_2000_to_2999_is_refused_and_the_clock_stays_usable(
+    env: Env, local: Path, subtests: pytest.Subtests
+) -> None:
+    """Found by the schema fuzzing: year 1 or 9999 was stored, and then every request reading the clock
+    (and the local runner) failed with a 500 until someone reset it."""
+    env.open_wallet(RESIDENT)
+    for label, now in (("year 1", "0001-01-01T00:00:00+09:00"), ("year 9999, west of UTC", "9999-12-31T23:59:59-09:00"),
+                       ("1999 in KST", "1999-12-31T23:59:59+09:00"), ("3000 in KST", "2999-12-31T15:00:00Z")):
+        with subtests.test(msg=label):
+            status, out = env.call("PUT", "/_local/clock", role="staff", sub="staff1", body={"now": now})
+            assert_error(status, out, 400, "VALIDATION_ERROR")
+            assert not local.exists(), "a refused time must not move the clock"
+            assert wallet_month(env) == real_month()
+    for edge in ("2000-01-01T00:00:00+09:00", "2999-12-31T00:00:00+09:00"):
+        status, out = env.call("PUT", "/_local/clock", role="staff", sub="staff1", body={"now": edge})
+        assert (status, out["now"][:16]) == (200, edge[:16]), out
+
+
 @pytest.mark.parametrize("stage", ["test", "prod"])
 def test_outside_stage_local_the_clock_routes_do_not_exist(env: Env, stage: str, tmp_path: Path) -> None:
     if stage != "test":
