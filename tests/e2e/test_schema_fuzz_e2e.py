@@ -46,8 +46,8 @@ from schemathesis.core.result import Ok
 
 from app import api
 from chalicelib.openapi import build
+from devstack.harness import LocalStack, launch, shut_down
 from devstack.token import mint
-from tests.e2e.conftest import LocalStack, launch, shut_down
 from tests.support import business_number
 
 pytestmark = pytest.mark.e2e
