@@ -17,7 +17,7 @@ import requests
 from devstack.harness import LaunchError, LocalStack, process_alive, shut_down
 from devstack.harness import launch as launch_stack_process
 
-__all__ = ["Http", "LocalStack", "process_alive", "unique"]
+__all__ = ["REQUEST_TIMEOUT", "Http", "LocalStack", "process_alive", "unique"]
 
 
 def launch(directory: Path, extra_env: dict[str, str] | None = None) -> LocalStack:
@@ -52,6 +52,12 @@ def launch_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
         shut_down(extra)
 
 
+# How long one request may wait for its answer. moto's server answers one request at a time, so when 40
+# or 50 racing requests arrive together the last waits for all the others, and under `make test` the
+# other pytest-xdist worker is busy on the same two cores: 60 s was seen to run out. A hang still fails.
+REQUEST_TIMEOUT = 240
+
+
 class Http:
     """A caller of the local stack with one identity."""
 
@@ -65,7 +71,7 @@ class Http:
         if key is not None:
             h["Idempotency-Key"] = key
         h.update(headers or {})
-        r = requests.request(method, self.base + path, json=body, headers=h, timeout=60)
+        r = requests.request(method, self.base + path, json=body, headers=h, timeout=REQUEST_TIMEOUT)
         return r.status_code, r.json()
 
 

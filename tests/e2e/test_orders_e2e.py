@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import Http, LocalStack, unique
+from tests.e2e.conftest import REQUEST_TIMEOUT, Http, LocalStack, unique
 from tests.support import business_number
 
 pytestmark = pytest.mark.e2e
@@ -252,7 +252,7 @@ def product_of(me: Http, product_id: str) -> dict[str, Any]:
         params: dict[str, Any] = {"limit": 100}
         if cursor:
             params["next"] = cursor
-        r = requests.get(f"{me.base}/malls/only-seogu/products", params=params, headers=me.auth, timeout=60)
+        r = requests.get(f"{me.base}/malls/only-seogu/products", params=params, headers=me.auth, timeout=REQUEST_TIMEOUT)
         assert r.status_code == 200, r.text
         page = r.json()
         for p in page["items"]:
