@@ -15,8 +15,11 @@ def month_of(instant: datetime) -> str:
     return instant.astimezone(KST).strftime("%Y-%m")
 
 
+MONTH_RULE = "month must be YYYY-MM, from 2000-01 to 2999-12"
+
+
 def is_month(text: str) -> bool:
-    """True for a well-formed `YYYY-MM` key."""
+    """True for a well-formed `YYYY-MM` key of a year the service can hold (see `MONTH_RULE`)."""
     return bool(_MONTH.fullmatch(text)) and 2000 <= int(text[:4]) <= 2999
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib import composition
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.months import is_month, kst_iso, month_of
+from chalicelib.domain.months import MONTH_RULE, is_month, kst_iso, month_of
 from chalicelib.domain.policy import Policy, Program, Tier, validate_policy
 from chalicelib.handlers.common import now, policy_in_force
 from chalicelib.handlers.presenters import policy_out
@@ -27,7 +27,7 @@ def current() -> PolicyOut:
 def publish(month: str, body: PolicyIn) -> PolicyOut:
     """Only future months may be set, so no payment already made ever changes its rules."""
     if not is_month(month):
-        raise ValidationFailed("month must be YYYY-MM")
+        raise ValidationFailed(MONTH_RULE)
     at = now()
     if month <= month_of(at):
         raise ValidationFailed(f"only months after {month_of(at)} may be set")

@@ -12,7 +12,7 @@ from typing import Any
 from chalicelib import composition
 from chalicelib.domain.errors import InvalidState, NotFound, ValidationFailed
 from chalicelib.domain.ledger import MOVE_CASHBACK, Movement, balances_match
-from chalicelib.domain.months import KST, is_month, kst_iso, month_closed, month_of, previous_month
+from chalicelib.domain.months import KST, MONTH_RULE, is_month, kst_iso, month_closed, month_of, previous_month
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.reports import merchant_line_dict, render
 from chalicelib.domain.settlement import (
@@ -80,7 +80,7 @@ def start(month: str) -> SettlementOut:
     and recomputes the same totals.
     """
     if not is_month(month):
-        raise ValidationFailed("month must be YYYY-MM")
+        raise ValidationFailed(MONTH_RULE)
     at = now()
     if not month_closed(month, at):
         raise InvalidState(f"{month} closes at 00:00 KST on the 1st of the next month")
@@ -279,7 +279,7 @@ def on_sqs_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def status(month: str) -> SettlementOut:
     """The run as staff follow it; amounts are the whole month's, whatever number of runs made them."""
     if not is_month(month):
-        raise ValidationFailed("month must be YYYY-MM")
+        raise ValidationFailed(MONTH_RULE)
     store = composition.container().store
     run = store.get_run(month)
     if run is None:
@@ -314,7 +314,7 @@ def status(month: str) -> SettlementOut:
 def merchant_line(merchant_id: str, month: str) -> MerchantSettlementOut:
     """A merchant's own line of a settled month (zeros when it sold nothing)."""
     if not is_month(month):
-        raise ValidationFailed("month must be YYYY-MM")
+        raise ValidationFailed(MONTH_RULE)
     store = composition.container().store
     run = store.get_run(month)
     if run is None or run.status != STATUS_COMPLETED:
