@@ -8,14 +8,12 @@ from datetime import datetime, timedelta, timezone
 KST = timezone(timedelta(hours=9), "KST")
 _MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 """ASCII digits only (the regex digit class takes any script's digits), matched against the whole text."""
+MONTH_RULE = "month must be YYYY-MM, from 2000-01 to 2999-12"
 
 
 def month_of(instant: datetime) -> str:
     """The KST month an instant belongs to: 2020-02-01 00:30 KST is February although UTC says January."""
     return instant.astimezone(KST).strftime("%Y-%m")
-
-
-MONTH_RULE = "month must be YYYY-MM, from 2000-01 to 2999-12"
 
 
 def is_month(text: str) -> bool:
