@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
+from chalicelib.domain.months import MONTH_RULE, is_month
+
 MAX_WON = 100_000_000
 """No single amount in this system may exceed 100 million won; larger numbers are input errors."""
 
@@ -39,7 +41,21 @@ Text64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), sent_at_most(100)]
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), sent_at_most(200)]
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
-Month = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")]
+
+
+def month_rule() -> BeforeValidator:
+    """A month anywhere in a request is the key a month may have (`MONTH_RULE`), refused in those words:
+    a filter of 0000-01 would otherwise be taken, and the pattern's text tells a resident nothing."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and not is_month(value):
+            raise PydanticCustomError("month", MONTH_RULE)
+        return value
+
+    return BeforeValidator(check)
+
+
+Month = Annotated[str, StringConstraints(pattern=r"^2[0-9]{3}-(0[1-9]|1[0-2])$"), month_rule()]
 """Patterns spell digits `[0-9]`: pydantic's digit class also takes other scripts' digits (JSON Schema's does not)."""
 
 
@@ -211,7 +227,7 @@ class MerchantList(Out):
 
 
 class MerchantsQuery(PageQuery):
-    dong: Text40 | None = None
+    dong: Text40 | None = Field(default=None, description="One of the 22 dongs: the shops located there.")
     benefit_plus: bool | None = None
     delivery: bool | None = None
 

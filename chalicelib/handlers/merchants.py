@@ -6,6 +6,7 @@ import uuid
 from dataclasses import replace
 
 from chalicelib import composition
+from chalicelib.domain.dongs import is_dong
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.merchant import (
     MALLS,
@@ -50,6 +51,9 @@ def register(body: MerchantIn) -> MerchantRegisteredOut:
 
 
 def list_merchants(query: MerchantsQuery) -> MerchantList:
+    """Shops, optionally of one of the 22 dongs; a name that is no dong is a mistake, as for the news."""
+    if query.dong is not None and not is_dong(query.dong):
+        raise ValidationFailed("dong must be one of the 22 dongs of Seo-gu")
     page = composition.container().store.list_merchants(
         query.dong, query.benefit_plus, query.delivery, query.limit, query.next
     )

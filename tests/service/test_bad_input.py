@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -348,8 +349,10 @@ def test_bad_list_query_parameters_are_refused(env: Env, subtests: pytest.Subtes
     make_world(env)
     shared = ["limit=0", "limit=101", "limit=-1", "limit=abc", "limit=1.5", "limit=", "limit=" + "9" * 40,
               "next=garbage", "next=", "next=" + "A" * 5000, "next=eyJmb28iOiJiYXIifQ"]
-    cases = [("/payments", q) for q in [*shared, "month=2020-13", "month=2020-1", "month=March", "month="]]
-    cases += [("/merchants", q) for q in [*shared, "benefit_plus=maybe", "delivery=sometimes", "dong=" + "x" * 41]]
+    cases = [("/payments", q) for q in [*shared, "month=2020-13", "month=2020-1", "month=March", "month=",
+                                          "month=0000-01", "month=1999-12", "month=3000-01"]]
+    cases += [("/merchants", q) for q in [*shared, "benefit_plus=maybe", "delivery=sometimes", "dong=" + "x" * 41,
+                                          "dong=" + quote("서구동"), "dong=Seo-gu"]]
     for path, query in cases:
         with subtests.test(msg=f"{path}?{query}"):
             status, out = env.call("GET", f"{path}?{query}", role="resident", sub=PAYER)

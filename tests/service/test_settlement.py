@@ -144,9 +144,9 @@ def test_a_month_outside_the_years_the_service_holds_is_refused_saying_which_yea
     for month in ("1999-12", "3000-01"):
         status, body = env.call("POST", "/staff/settlements", role="staff", sub="c", body={"month": month})
         assert (status, body["error"]["code"]) == (400, "VALIDATION_ERROR")
-        assert "from 2000-01 to 2999-12" in body["error"]["message"]
+        assert "month must be YYYY-MM, from 2000-01 to 2999-12" in body["error"]["message"]
         assert env.call("GET", f"/staff/settlements/{month}", role="staff", sub="c")[1]["error"]["message"] == (
-            body["error"]["message"])
+            "month must be YYYY-MM, from 2000-01 to 2999-12")
 
 
 def test_the_same_shard_message_twice_and_a_worker_killed_mid_shard_credit_nobody_twice(
