@@ -49,8 +49,10 @@ def _shard_pk(shard: int) -> str:
     return f"WSHARD#{shard:03d}"
 
 
-def _budget_pk(month: str, program_id: str) -> str:
-    return f"BUDGET#{month}#{program_id}"
+def _budget_key(month: str, program_id: str, k: int) -> tuple[str, str]:
+    """One slice of a program's monthly budget. The slice is in the partition key, so the slices of a
+    busy program sit in eight partitions (8 × 1,000 write units/s), not in one item collection."""
+    return f"BUDGET#{month}#{program_id}#{k}", f"S#{k}"
 
 
 def _product_pk(mall: str, product_id: str) -> str:
@@ -67,6 +69,16 @@ def _month_sk(month: str) -> str:
 
 def _camp_pk(target: str) -> str:
     return f"CAMP#{target}"
+
+
+def _camp_total_key(target: str, k: int) -> tuple[str, str]:
+    """One slice of a campaign's (or the general fund's) totals, in a partition of its own like the
+    budget slices, so a popular campaign's donations spread over eight partitions."""
+    return f"CAMPTOT#{target}#{k}", "TOTAL"
+
+
+def _camp_total_keys(target: str) -> list[tuple[str, str]]:
+    return [_camp_total_key(target, k) for k in range(CAMPAIGN_TOTAL_SLICES)]
 
 
 TAX_ID_SHARDS = 16
@@ -376,9 +388,7 @@ class DynamoStore:
         """
         keys: list[tuple[str, str]] = []
         if budgets is not None:
-            keys += [
-                (_budget_pk(budgets[0], pid), f"S#{k}") for pid in budgets[1] for k in range(BUDGET_SHARDS)
-            ]
+            keys += [_budget_key(budgets[0], pid, k) for pid in budgets[1] for k in range(BUDGET_SHARDS)]
         if user_id is not None:
             keys.append((_user_pk(user_id), WALLET_SK))
             if month is not None:
@@ -418,7 +428,8 @@ class DynamoStore:
         order: Order | None = None
         for it in self._guard(lambda: list(self.m.Item.batch_get(keys, consistent_read=True))):
             if isinstance(it, self.m.BudgetItem):
-                budget_used.setdefault(it.pk.rsplit("#", 1)[-1], {})[int(it.sk[2:])] = int(it.used or 0)
+                _, _, program_id, slice_no = it.pk.split("#")
+                budget_used.setdefault(program_id, {})[int(slice_no)] = int(it.used or 0)
                 continue
             if isinstance(it, self.m.MenuItemsItem):
                 menu = menu_from_json(it.items)
@@ -611,15 +622,16 @@ class DynamoStore:
         )
 
     def get_campaign(self, campaign_id: str) -> Campaign | None:
-        """A campaign with its totals: one Query of its partition (the item and its total slices)."""
-        items = self._guard(lambda: list(self.m.Item.query(_camp_pk(campaign_id))))
+        """A campaign with its totals: one BatchGetItem (the item and its total slices)."""
+        keys = [(_camp_pk(campaign_id), "CAMPAIGN"), *_camp_total_keys(campaign_id)]
+        items = self._guard(lambda: list(self.m.Item.batch_get(keys)))
         head = [it for it in items if isinstance(it, self.m.CampaignItem)]
         totals = [it for it in items if isinstance(it, self.m.CampaignTotalItem)]
         return self._campaign(head[0], totals) if head else None
 
     def fund_totals(self, target: str) -> tuple[int, int]:
         """(raised, donors) of a campaign or of the general fund, summed over its slices."""
-        items = self._guard(lambda: list(self.m.CampaignTotalItem.query(_camp_pk(target))))
+        items = self._guard(lambda: list(self.m.CampaignTotalItem.batch_get(_camp_total_keys(target))))
         return sum(int(t.raised or 0) for t in items), sum(int(t.donors or 0) for t in items)
 
     def list_campaigns(self, limit: int = 100, cursor: str | None = None) -> Page:
@@ -632,12 +644,14 @@ class DynamoStore:
             ("pk", "sk", "gsi1pk", "gsi1sk"),
             CAMPAIGNS_GSI,
         )
-        keys = [(it.pk, f"TOTAL#{k}") for it in page.items for k in range(CAMPAIGN_TOTAL_SLICES)]
-        by_pk: dict[str, list[Any]] = {}
+        keys = [key for it in page.items for key in _camp_total_keys(it.campaign_id)]
+        by_campaign: dict[str, list[Any]] = {}
         if keys:
             for t in self._guard(lambda: list(self.m.CampaignTotalItem.batch_get(keys))):
-                by_pk.setdefault(t.pk, []).append(t)
-        return Page(items=[self._campaign(it, by_pk.get(it.pk, [])) for it in page.items], next=page.next)
+                by_campaign.setdefault(t.pk.split("#")[1], []).append(t)
+        return Page(
+            items=[self._campaign(it, by_campaign.get(it.campaign_id, [])) for it in page.items], next=page.next
+        )
 
     def add_campaign(self, c: Campaign) -> None:
         self._guard(lambda: self._campaign_item(c).save(condition=self.m.Item.pk.does_not_exist()))
@@ -794,13 +808,13 @@ class DynamoStore:
                         else Budget.used >= -b.delta
                     )
                     tx.update(
-                        Budget(_budget_pk(b.month, b.program_id), f"S#{b.shard}"),
+                        Budget(*_budget_key(b.month, b.program_id, b.shard)),
                         actions=[Budget.used.add(b.delta), Budget.cap.set(b.cap), Budget.entry.set(Budget)],
                         condition=guard,
                     )
                 for target, slot, raised, donors in writes.campaign_adds:
                     tx.update(
-                        Total(_camp_pk(target), f"TOTAL#{slot}"),
+                        Total(*_camp_total_key(target, slot)),
                         actions=[Total.raised.add(raised), Total.donors.add(donors), Total.entry.set(Total)],
                     )
         except TransactWriteError as exc:
@@ -957,7 +971,8 @@ class DynamoStore:
 
     def budget_used(self, month: str, program_id: str) -> int:
         """How much of a program's monthly budget is granted, summed over its slices."""
-        items = self._guard(lambda: list(self.m.BudgetItem.query(_budget_pk(month, program_id))))
+        keys = [_budget_key(month, program_id, k) for k in range(BUDGET_SHARDS)]
+        items = self._guard(lambda: list(self.m.BudgetItem.batch_get(keys)))
         return sum(int(it.used or 0) for it in items)
 
     # ---- settlement --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ BatchGetItem and its writes one TransactWriteItems. Keys:
 | bizno     | BIZ#<number>        | BIZ                     |                                  |                           |
 | policy    | POLICY              | <YYYY-MM>               |                                  |                           |
 | campaign  | CAMP#<id>           | CAMPAIGN                | CAMPAIGNS / <time>#<id>          |                           |
-| camp-tot… | CAMP#<id or general>| TOTAL#<k>               |                                  |                           |
+| camp-tot… | CAMPTOT#<id or general>#<k> | TOTAL          |                                  |                           |
 | donation  | U#<user>            | D#<time>#<id>           |                                  |                           |
 | don-year  | U#<user>            | DY#<YYYY>               |                                  |                           |
 | donor     | U#<user>            | DONOR#<campaign or general> |                              |                           |
@@ -23,7 +23,7 @@ BatchGetItem and its writes one TransactWriteItems. Keys:
 | product   | PROD#<mall>#<id>    | PRODUCT                 | MALL#<mall> / <id>               |                           |
 | order     | ORD#<id>            | ORDER                   | UO#<user> / <time>#<id>          | MO#<merchant> / <time>#<id>|
 | purge     | PURGE#<YYYY-MM-DD>  | <order id>              |                                  |                           |
-| budget    | BUDGET#<month>#<program> | S#<k>              |                                  |                           |
+| budget    | BUDGET#<month>#<program>#<k> | S#<k>          |                                  |                           |
 | settle…   | SETTLE#<YYYY-MM>    | RUN, SHARD#<nnn>, MER#<id> |                               |                           |
 | post      | NEWS#<post id>      | POST                    | see below                        | see below                 |
 | notice    | NOTICE#<post id>    | NOTICE                  |                                  | NOTICES / <key>#<post id> |

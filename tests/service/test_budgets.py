@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import boto3
+
 from chalicelib import composition
 from chalicelib.auth import Principal
 from chalicelib.domain.months import KST
@@ -103,3 +105,28 @@ def test_racing_payments_never_grant_more_than_the_budget(env: Env):
     assert granted == 6_000
     assert result.body["cashback"]["city-base"] == 2_000   # bob came first and took 4,000
     assert c.store.budget_used("2021-06", "city-base") == 6_000
+
+
+def table_items(env: Env, entry: str) -> list[dict[str, Any]]:
+    client = boto3.client("dynamodb", region_name="ap-northeast-2")
+    pages = client.get_paginator("scan").paginate(TableName=env.container.settings.table_name)
+    return [it for page in pages for it in page["Items"] if it["entry"]["S"] == entry]
+
+
+def test_each_budget_slice_has_a_partition_key_of_its_own_and_the_slices_sum_to_the_grants(env: Env):
+    shop = enter_budget_month(env, 1_000_000)
+    residents = [f"r{i:02d}" for i in range(24)]
+    granted = 0
+    for user in residents:
+        env.open_wallet(user, charge=100_000)
+        status, body = env.pay(user, shop, 50_000)
+        assert status == 201, body
+        granted += body["cashback"]["city-base"]
+    assert granted == 24 * 2_000
+    slices = table_items(env, "budget")
+    keys = [it["pk"]["S"] for it in slices]
+    assert len(set(keys)) == len(keys) > 1, "every slice written is its own partition"
+    assert all(k.startswith("BUDGET#2021-06#city-base#") for k in keys)
+    assert sum(int(it["used"]["N"]) for it in slices) == granted == env.container.store.budget_used(
+        "2021-06", "city-base")
+    assert city(env)["budget_remaining"] == 1_000_000 - granted

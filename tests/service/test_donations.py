@@ -125,6 +125,22 @@ def test_a_donation_without_a_campaign_goes_to_the_general_fund(env: Env):
     assert all(campaign(env, cid)["raised"] == 0 for cid in ("solitary-elderly", "severe-disability"))
 
 
+def test_a_campaigns_total_slices_each_have_a_partition_key_of_their_own_and_sum_to_the_gifts(env: Env):
+    donors = [f"d{i:02d}" for i in range(24)]
+    for sub in donors:
+        env.open_wallet(sub)
+        grant_cashback(env, sub, 1_000)
+        assert give(env, sub, 100, "solitary-elderly")[0] == 201
+    slices = [it for it in table_items(env) if it["entry"]["S"] == "campaign-total"]
+    keys = [it["pk"]["S"] for it in slices]
+    assert len(set(keys)) == len(keys) > 1, "every slice written is its own partition"
+    assert all(k.startswith("CAMPTOT#solitary-elderly#") for k in keys)
+    assert sum(int(it["raised"]["N"]) for it in slices) == 2_400
+    assert (campaign(env, "solitary-elderly")["raised"], campaign(env, "solitary-elderly")["donors"]) == (2_400, 24)
+    listed = env.call("GET", "/campaigns", role="resident", sub="reader")[1]["items"]
+    assert next(c for c in listed if c["campaign_id"] == "solitary-elderly")["raised"] == 2_400
+
+
 def test_refused_donations_leave_no_trace(env: Env):
     env.open_wallet("alice", charge=100_000)
     grant_cashback(env, "alice", 500)
