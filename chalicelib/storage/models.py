@@ -23,7 +23,7 @@ BatchGetItem and its writes one TransactWriteItems. Keys:
 | product   | PROD#<mall>#<id>    | PRODUCT                 | MALL#<mall> / <id>               |                           |
 | order     | ORD#<id>            | ORDER                   | UO#<user> / <time>#<id>          | MO#<merchant> / <time>#<id>|
 | purge     | PURGE#<YYYY-MM-DD>  | <order id>              |                                  |                           |
-| budget    | BUDGET#<month>#<program>#<k> | S#<k>          |                                  |                           |
+| budget    | BUDGET#<month>#<program>#<k> | SLICE          |                                  |                           |
 | settle…   | SETTLE#<YYYY-MM>    | RUN, SHARD#<nnn>, MER#<id> |                               |                           |
 | post      | NEWS#<post id>      | POST                    | see below                        | see below                 |
 | notice    | NOTICE#<post id>    | NOTICE                  |                                  | NOTICES / <key>#<post id> |
