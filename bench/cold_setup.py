@@ -31,7 +31,7 @@ def main(argv: list[str]) -> int:
     settings = Settings(stage="bench", region=region, table_name=out["TableName"], auth_jwks_file=os.devnull)
     composition.override(settings=settings, clock=clock)
     seed_defaults()
-    composition.container().store.open_wallet(
+    composition.container().repos.wallets.open(
         Wallet(user_id=argv[0], dong="청라1동", created_at=kst_iso(clock.now()), version=1)
     )
     print(json.dumps(out))

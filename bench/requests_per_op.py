@@ -153,9 +153,9 @@ def running_app(workdir: Path) -> Iterator[tuple[Http, Callable[[], None]]]:
     from moto import mock_aws
 
     from chalicelib import composition
+    from chalicelib.adapters.bank import FakeBank
     from chalicelib.handlers.admin import seed_defaults
     from chalicelib.settings import Settings
-    from chalicelib.storage.bank import FakeBank
     from tests.support import SettableClock, SigningKey
 
     key = SigningKey(workdir)
@@ -373,7 +373,7 @@ def run(reps: int = 50, warmup: int = 5) -> tuple[list[OpResult], float]:
         from chalicelib import composition
         from tests.support import grant_cashback
 
-        grant_cashback(composition.container().store, "donor", 1_000_000, "2020-03-10T21:00:00+09:00")
+        grant_cashback(composition.container().repos, "donor", 1_000_000, "2020-03-10T21:00:00+09:00")
 
         def donate(i: int) -> None:
             http.call("POST", "/donations", role="resident", sub="donor", expect=201, key=new_key(),

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.domain.dongs import DONGS
-from chalicelib.domain.ledger import MOVE_CASHBACK, MOVE_CHARGE, MOVE_PAYMENT, MOVE_REFUND, Movement
+from chalicelib.domain.ledger import MOVE_PAYMENT, MOVE_REFUND, Movement
 from chalicelib.domain.payment import Payment, PaymentRequest, apply_payment, apply_refund, discount_for
 from chalicelib.domain.policy import SEASON2, Policy
 from chalicelib.domain.settlement import settle_resident
@@ -37,6 +37,8 @@ from chalicelib.domain.wallet import ResidentMonth, Wallet, apply_charge
 
 MONTH = "2020-03"
 PREVIOUS = "2020-02"
+SETTLED_AT = "2020-04-01T01:00:00+09:00"
+"""When the expected credit is computed (only the movement it would record carries it)."""
 SHARE_ACTIVE = 0.70
 SHARE_CHARGE_ONLY = 0.05
 SHARE_PREVIOUS = 0.40
@@ -132,9 +134,10 @@ class _Life:
         return f"{prefix}_{self.wallet.user_id}_{self.n:03d}"
 
     def charge(self, month: str, amount: int, at: str) -> None:
-        out = apply_charge(self.wallet, self.month(month), amount, self.policy)
+        out = apply_charge(self.wallet, self.month(month), amount, self.policy, movement_id=self._id("mv"),
+                           charge_id=self._id("tr"), at=at)
         self.wallet, self.months[month] = out.wallet, out.month
-        self.moves.append(Movement(self.wallet.user_id, self._id("mv"), MOVE_CHARGE, self._id("tr"), amount, 0, at))
+        self.moves.append(out.movement)
 
     def pay(self, month: str, shop: Merchant, amount: int, use_cashback: bool, at: str) -> Payment:
         req = PaymentRequest(self._id("pay"), self.wallet.user_id, shop.merchant_id, amount,
@@ -142,26 +145,23 @@ class _Life:
                              shop.benefit_plus, use_cashback, at)
         out = apply_payment(self.wallet, self.month(month), self.policy, req)
         self.wallet, self.months[month] = out.wallet, out.month
-        p = out.payment
-        self.moves.append(Movement(self.wallet.user_id, p.payment_id, MOVE_PAYMENT, p.payment_id, -p.from_charged,
-                                   -p.from_cashback, p.created_at, p.merchant_id, p.list_amount, p.discount))
-        self.payments.append(p)
-        return p
+        self.moves.append(out.movement)
+        self.payments.append(out.payment)
+        return out.payment
 
     def refund(self, payment: Payment, amount: int, at: str) -> None:
-        out = apply_refund(payment, self.wallet, self.month(payment.month), self.policy, amount)
+        out = apply_refund(payment, self.wallet, self.month(payment.month), self.policy, amount,
+                           movement_id=self._id("mv"), at=at)
         self.wallet, self.months[payment.month] = out.wallet, out.month
-        self.moves.append(Movement(self.wallet.user_id, self._id("mv"), MOVE_REFUND, payment.payment_id,
-                                   out.to_charged, out.to_cashback, at, payment.merchant_id))
+        self.moves.append(out.movement)
 
     def settle(self, month: str, at: str) -> None:
-        outcome = settle_resident(self.wallet, self.month(month))
+        outcome = settle_resident(self.wallet, self.month(month), None, at)
         if outcome is None:
             return
         self.wallet, self.months[month] = outcome.wallet, outcome.month
-        if outcome.credit.credited:
-            self.moves.append(Movement(self.wallet.user_id, f"cb-{month}", MOVE_CASHBACK, f"settlement:{month}", 0,
-                                       outcome.credit.credited, at))
+        if outcome.movement is not None:
+            self.moves.append(outcome.movement)
 
 
 def _amount(rng: random.Random) -> int:
@@ -226,29 +226,12 @@ def district(size: int, seed: int = 20200401, merchant_count: int = 3_000) -> It
 # ---- writing the items -------------------------------------------------------------------------
 
 
-def ledger_item(store: Any, mv: Movement) -> Any:
-    """A movement as `DynamoStore.commit` writes it."""
-    return store.m.LedgerItem(
-        f"U#{mv.user_id}",
-        f"L#{mv.created_at}#{mv.movement_id}",
-        user_id=mv.user_id,
-        movement=mv.kind,
-        ref=mv.ref,
-        d_charged=mv.d_charged,
-        d_cashback=mv.d_cashback,
-        created_at=mv.created_at,
-        merchant_id=mv.merchant_id,
-        gross=mv.gross,
-        discount=mv.discount,
-    )
-
-
-def items_of(store: Any, r: Resident) -> list[Any]:
-    """The PynamoDB items of one resident, as the app's conversions make them."""
-    out = [store._wallet_item(r.wallet)]
+def items_of(wallets: Any, r: Resident) -> list[Any]:
+    """The PynamoDB items of one resident, as the wallet repository (`storage/wallets.py`) makes them."""
+    out = [wallets.wallet_item(r.wallet)]
     if r.month is not None:
-        out.append(store._month_item(r.month))
-    out += [ledger_item(store, mv) for mv in r.movements]
+        out.append(wallets.month_item(r.month))
+    out += [wallets.movement_item(mv) for mv in r.movements]
     return out
 
 
@@ -259,12 +242,12 @@ def moto_table(table_name: str, region: str) -> Any:
     return dynamodb_backends[DEFAULT_ACCOUNT_ID][region].get_table(table_name)
 
 
-def seed(store: Any, table: Any, residents: Iterator[Resident], profile: Profile,
+def seed(wallets: Any, table: Any, residents: Iterator[Resident], profile: Profile,
          shard_sizes: list[int], shards: int) -> list[Resident]:
     """Put every resident's items into moto's table; returns a sample of residents to check against."""
     kept: list[Resident] = []
     for r in residents:
-        for item in items_of(store, r):
+        for item in items_of(wallets, r):
             table.put_item(item.serialize(null_check=True), overwrite=True)
             profile.items += 1
         count(r, profile, shard_sizes, shards)
@@ -293,7 +276,7 @@ def count(r: Resident, profile: Profile, shard_sizes: list[int], shards: int) ->
             profile.active += 1
             profile.spend_of_active.append(r.month.eligible_spend)
         check_accruals(r.month)
-    outcome = settle_resident(r.wallet, r.month or ResidentMonth(r.wallet.user_id, MONTH))
+    outcome = settle_resident(r.wallet, r.month or ResidentMonth(r.wallet.user_id, MONTH), None, SETTLED_AT)
     if outcome is not None:
         profile.expected_settled += 1
         profile.expected_credited += outcome.credit.credited

@@ -190,15 +190,14 @@ def run_size(size: int, shards: int, lambda_timeout_s: int, merchant_count: int)
     from bench.moto_index import indexed_moto, scanning
     from bench.requests_per_op import create_stack
     from chalicelib import composition
+    from chalicelib.adapters.bank import FakeBank
     from chalicelib.domain.months import KST
     from chalicelib.domain.settlement import STATUS_COMPLETED, STATUS_FAILED, settle_resident
     from chalicelib.domain.wallet import ResidentMonth
     from chalicelib.handlers import settlement
     from chalicelib.handlers.admin import seed_defaults
     from chalicelib.settings import Settings
-    from chalicelib.storage.bank import FakeBank
-    from chalicelib.storage.dynamo import Writes
-    from tests.support import SettableClock
+    from tests.support import SettableClock, read_wallet
 
     checks: list[str] = []
     with mock_aws(), indexed_moto(), tempfile.TemporaryDirectory(prefix="seoro-settle-"):
@@ -215,7 +214,7 @@ def run_size(size: int, shards: int, lambda_timeout_s: int, merchant_count: int)
         )
         c = composition.override(settings=settings, clock=clock, bank=FakeBank())
         seed_defaults()
-        store = c.store
+        wallets = c.repos.wallets
         table = district.moto_table(settings.table_name, REGION)
 
         # ---- seed ----
@@ -226,41 +225,46 @@ def run_size(size: int, shards: int, lambda_timeout_s: int, merchant_count: int)
         # The first resident goes through the app's own write path, the rest straight into moto; their
         # stored items must have the same shape.
         first = next(people)
-        store.commit(Writes(wallets=[(first.wallet, 0)], months=[(first.month, 0)] if first.month else [],
-                            movements=first.movements), 0)
-        written = {(it.pk, it.sk): it for it in district.items_of(store, first)}
+        tx = c.repos.store.tx()
+        wallets.stage(tx, first.wallet, 0)
+        if first.month:
+            wallets.stage_month(tx, first.month, 0)
+        for mv in first.movements:
+            wallets.stage_movement(tx, mv)
+        tx.commit()
+        written = {(it.pk, it.sk): it for it in district.items_of(wallets, first)}
         from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
         for (pk, sk), it in written.items():
             stored = table.get_item(DynamoType({"S": pk}), DynamoType({"S": sk}))
             direct = Item(DynamoType({"S": pk}), DynamoType({"S": sk}), it.serialize(null_check=True))
             if stored is None or stored.to_json() != direct.to_json():
-                raise AssertionError(f"{pk} {sk}: a seeded item differs from what DynamoStore.commit writes")
-        checks.append("a resident written by DynamoStore.commit and one put straight into moto are the same items")
+                raise AssertionError(f"{pk} {sk}: a seeded item differs from what the wallet repository writes")
+        checks.append("a resident written by the wallet repository's transaction and one put straight into moto are "
+                      "the same items")
         profile.items += len(written)
         district.count(first, profile, shard_sizes, shards)
-        kept = [first, *district.seed(store, table, people, profile, shard_sizes, shards)]
+        kept = [first, *district.seed(wallets, table, people, profile, shard_sizes, shards)]
         seed_s = time.perf_counter() - started
         expected_settled, expected_credited = profile.expected_settled, profile.expected_credited
 
         # the reads the settlement makes answer the same with moto's full scan and with the index: every
         # page of two shards, and the ledgers of three residents (who must read back as seeded)
         for shard in {_shard(kept[0].wallet.user_id, shards), _shard(kept[-1].wallet.user_id, shards)}:
-            fast_pages = _all_pages(store, shard)
+            fast_pages = _all_pages(wallets, shard)
             with scanning():
-                slow_pages = _all_pages(store, shard)
+                slow_pages = _all_pages(wallets, shard)
             if fast_pages != slow_pages or sum(len(p.items) for p in fast_pages) != shard_sizes[shard]:
                 raise AssertionError(f"shard {shard}: the indexed emulator pages differently from moto's own")
         for r in kept[:3]:
-            fast = store.movements(r.wallet.user_id)
+            fast = wallets.movements(r.wallet.user_id)
             with scanning():
-                slow = store.movements(r.wallet.user_id)
+                slow = wallets.movements(r.wallet.user_id)
             if fast != slow or sorted(fast, key=_key) != sorted(r.movements, key=_key):
                 raise AssertionError(f"{r.wallet.user_id}: the ledger reads back differently")
         for r in kept:
-            loaded = store.load(user_id=r.wallet.user_id, month=district.MONTH)
-            if loaded.wallet != r.wallet or loaded.month != (r.month or ResidentMonth(r.wallet.user_id,
-                                                                                     district.MONTH)):
+            wallet, month = read_wallet(r.wallet.user_id, district.MONTH)
+            if wallet != r.wallet or month != (r.month or ResidentMonth(r.wallet.user_id, district.MONTH)):
                 raise AssertionError(f"{r.wallet.user_id}: the stored wallet or month differs from the seeded one")
         checks.append("every page of two shards and three ledgers answer the same with moto's own full scan as "
                       "with the index; the seeded wallets, months and ledgers read back as seeded")
@@ -329,11 +333,12 @@ def run_size(size: int, shards: int, lambda_timeout_s: int, merchant_count: int)
         after = tallies.snapshot()
         spent = counter.snapshot() - before_requests
         dynamodb = after[0] - before[0]
-        result = settlement.status(district.MONTH)
+        final = settlement.status(district.MONTH)
+        run, result = final.run, final.totals
 
         # ---- check ----
-        if result.status != STATUS_COMPLETED or result.books_balanced is not True:
-            raise AssertionError(f"settlement ended {result.status}, books_balanced={result.books_balanced}: "
+        if run.status != STATUS_COMPLETED or result.books_balanced is not True:
+            raise AssertionError(f"settlement ended {run.status}, books_balanced={result.books_balanced}: "
                                  f"{result.problems[:3]}")
         if result.residents != size or result.settled_residents != expected_settled:
             raise AssertionError(f"{result.residents} residents / {result.settled_residents} settled; "
@@ -341,9 +346,10 @@ def run_size(size: int, shards: int, lambda_timeout_s: int, merchant_count: int)
         if result.cashback_credited != expected_credited:
             raise AssertionError(f"credited {result.cashback_credited}, expected {expected_credited}")
         for r in kept:
-            outcome = settle_resident(r.wallet, r.month or ResidentMonth(r.wallet.user_id, district.MONTH))
+            outcome = settle_resident(r.wallet, r.month or ResidentMonth(r.wallet.user_id, district.MONTH), None,
+                                      district.SETTLED_AT)
             want = outcome.wallet.cashback_balance if outcome else r.wallet.cashback_balance
-            got = store.load(user_id=r.wallet.user_id).wallet
+            got, _ = read_wallet(r.wallet.user_id)
             if got is None or got.cashback_balance != want:
                 raise AssertionError(f"{r.wallet.user_id}: cashback {got and got.cashback_balance}, expected {want}")
         checks.append(f"completed, books balanced, {size:,} residents counted, {expected_settled:,} settled and "
@@ -377,8 +383,8 @@ def run_size(size: int, shards: int, lambda_timeout_s: int, merchant_count: int)
             "cashback_credited": result.cashback_credited,
             "adjustments_applied": result.adjustments_applied,
             "books_balanced": result.books_balanced,
-            "by_funder": result.by_funder,
-            "reports": len(result.reports),
+            "by_funder": result.by_funder(final.policy),
+            "reports": len(run.reports),
         },
         checks=checks,
     )
@@ -397,10 +403,10 @@ def _shard(user_id: str, shards: int) -> int:
     return shard_of(user_id, shards)
 
 
-def _all_pages(store: Any, shard: int) -> list[Any]:
+def _all_pages(wallets: Any, shard: int) -> list[Any]:
     pages, cursor = [], None
     while True:
-        page = store.wallets_in_shard(shard, cursor, 100)
+        page = wallets.in_shard(shard, cursor, 100)
         pages.append(page)
         cursor = page.next
         if cursor is None:

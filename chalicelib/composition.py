@@ -1,14 +1,16 @@
 """The composition root: cached factories for everything with a side effect, built on first use.
 
-Tests replace any part with `override(...)` and go back with `reset()`.
+Tests replace any part with `override(...)` and go back with `reset()`; `in_memory()` gives the parts that
+run the whole service without AWS (the use-case tests).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from chalicelib.settings import Settings
 
@@ -16,15 +18,106 @@ if TYPE_CHECKING:
     from chalicelib.auth import TokenVerifier
     from chalicelib.clock import Clock
     from chalicelib.domain.policy import Policy
-    from chalicelib.domain.ports import BankGateway, PiiCipher
-    from chalicelib.storage.dynamo import DynamoStore
-    from chalicelib.storage.news import NewsRepository
+    from chalicelib.domain.ports.donations import Campaigns, Donations, Exports, PiiCipher, TaxIds
+    from chalicelib.domain.ports.idempotency import Responses
+    from chalicelib.domain.ports.merchants import Catalogue, Merchants
+    from chalicelib.domain.ports.money import BankGateway
+    from chalicelib.domain.ports.news import Alerts, News, NoticeFiles
+    from chalicelib.domain.ports.orders import Orders
+    from chalicelib.domain.ports.payments import Budgets, Payments
+    from chalicelib.domain.ports.policies import Policies
+    from chalicelib.domain.ports.settlement import ReportFiles, Settlements, ShardQueue
+    from chalicelib.domain.ports.unit import Store
+    from chalicelib.domain.ports.wallets import Wallets
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Repositories:
+    """Every area's repository, all of one store family (DynamoDB, or the in-memory twins)."""
+
+    store: Store
+    wallets: Wallets
+    responses: Responses
+    payments: Payments
+    budgets: Budgets
+    merchants: Merchants
+    catalogue: Catalogue
+    orders: Orders
+    campaigns: Campaigns
+    donations: Donations
+    tax_ids: TaxIds
+    settlements: Settlements
+    policies: Policies
+    news: News
+
+
+def dynamo_repositories(settings: Settings) -> Repositories:
+    """The repositories on the main DynamoDB table (its item classes are defined here, once)."""
+    from chalicelib.storage.donations import DynamoCampaigns, DynamoDonations
+    from chalicelib.storage.idempotency import DynamoResponses
+    from chalicelib.storage.merchants import DynamoCatalogue, DynamoMerchants
+    from chalicelib.storage.news import DynamoNews
+    from chalicelib.storage.orders import DynamoOrders
+    from chalicelib.storage.payments import DynamoBudgets, DynamoPayments
+    from chalicelib.storage.policies import DynamoPolicies
+    from chalicelib.storage.settlement import DynamoSettlements
+    from chalicelib.storage.table import Table
+    from chalicelib.storage.tax_ids import DynamoTaxIds
+    from chalicelib.storage.wallets import DynamoWallets
+
+    t = Table(settings.table_name, settings.region)
+    shards = settings.settlement_shards
+    return Repositories(
+        t, DynamoWallets(t, shards), DynamoResponses(t, settings.idempotency_ttl_seconds), DynamoPayments(t),
+        DynamoBudgets(t), DynamoMerchants(t), DynamoCatalogue(t), DynamoOrders(t), DynamoCampaigns(t),
+        DynamoDonations(t, shards), DynamoTaxIds(t), DynamoSettlements(t), DynamoPolicies(t), DynamoNews(t),
+    )  # fmt: skip
+
+
+def memory_repositories(settings: Settings) -> Repositories:
+    """The in-memory twins, sharing one in-memory table."""
+    from chalicelib.storage.memory.donations import MemoryCampaigns, MemoryDonations, MemoryTaxIds
+    from chalicelib.storage.memory.idempotency import MemoryResponses
+    from chalicelib.storage.memory.merchants import MemoryCatalogue, MemoryMerchants
+    from chalicelib.storage.memory.news import MemoryNews
+    from chalicelib.storage.memory.orders import MemoryOrders
+    from chalicelib.storage.memory.payments import MemoryBudgets, MemoryPayments
+    from chalicelib.storage.memory.policies import MemoryPolicies
+    from chalicelib.storage.memory.settlement import MemorySettlements
+    from chalicelib.storage.memory.table import MemoryTable
+    from chalicelib.storage.memory.wallets import MemoryWallets
+
+    t = MemoryTable()
+    shards = settings.settlement_shards
+    return Repositories(
+        t, MemoryWallets(t, shards), MemoryResponses(t), MemoryPayments(t), MemoryBudgets(t), MemoryMerchants(t),
+        MemoryCatalogue(t), MemoryOrders(t), MemoryCampaigns(t), MemoryDonations(t, shards), MemoryTaxIds(t),
+        MemorySettlements(t), MemoryPolicies(t), MemoryNews(t),
+    )  # fmt: skip
+
+
+def in_memory(settings: Settings) -> dict[str, Any]:
+    """Overrides that run the service with no AWS at all: in-memory repositories and adapters."""
+    from chalicelib.adapters.alerts import MemoryAlerts
+    from chalicelib.adapters.bank import FakeBank
+    from chalicelib.adapters.files import MemoryFiles
+    from chalicelib.adapters.notices import MemoryNoticeFiles
+    from chalicelib.adapters.pii import MemoryPiiCipher
+    from chalicelib.adapters.shards import MemoryShardQueue
+
+    return {
+        "settings": settings, "repos": memory_repositories(settings), "bank": FakeBank(), "pii": MemoryPiiCipher(),
+        "notices": MemoryNoticeFiles(), "alerts": MemoryAlerts(), "shards": MemoryShardQueue(),
+        "reports": MemoryFiles(), "exports": MemoryFiles(),
+    }  # fmt: skip
 
 
 class PolicyCache:
     """Policies change rarely and only for future months, so a short in-memory cache is safe."""
 
-    def __init__(self, load: Any, ttl_seconds: float) -> None:
+    def __init__(self, load: Callable[[], list[Policy]], ttl_seconds: float) -> None:
         self._load = load
         self._ttl = ttl_seconds
         self._lock = threading.Lock()
@@ -50,15 +143,26 @@ class Container:
     _built: dict[str, Any] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
-    def _get(self, name: str, build: Any) -> Any:
+    def _get(self, name: str, build: Callable[[], T]) -> T:
         with self._lock:
             if name not in self._built:
                 self._built[name] = self.overrides[name] if name in self.overrides else build()
-            return self._built[name]
+            return self._built[name]  # type: ignore[no-any-return]
+
+    def client(self, service: str) -> Any:
+        """The process's one boto3 client of `service` (the adapters share it)."""
+
+        def build() -> Any:
+            import boto3
+
+            make: Any = boto3.client
+            return make(service, region_name=self.settings.region)
+
+        return self._get(f"client:{service}", build)
 
     @property
     def settings(self) -> Settings:
-        return self._get("settings", Settings.from_env)  # type: ignore[no-any-return]
+        return self._get("settings", Settings.from_env)
 
     @property
     def clock(self) -> Clock:
@@ -66,30 +170,26 @@ class Container:
             from chalicelib.clock import FileClock, SystemClock
 
             s = self.settings
-            if s.is_local and s.local_clock_file:
-                return FileClock(s.local_clock_file)
-            return SystemClock()
+            return FileClock(s.local_clock_file) if s.is_local and s.local_clock_file else SystemClock()
 
-        return self._get("clock", build)  # type: ignore[no-any-return]
+        return self._get("clock", build)
 
     @property
-    def store(self) -> DynamoStore:
-        def build() -> DynamoStore:
-            from chalicelib.storage.dynamo import DynamoStore
+    def repos(self) -> Repositories:
+        return self._get("repos", lambda: dynamo_repositories(self.settings))
 
-            s = self.settings
-            return DynamoStore(s.table_name, s.region, s.idempotency_ttl_seconds, s.settlement_shards)
-
-        return self._get("store", build)  # type: ignore[no-any-return]
+    @property
+    def policies(self) -> PolicyCache:
+        return self._get("policies", lambda: PolicyCache(self.repos.policies.all, self.settings.policy_cache_seconds))
 
     @property
     def bank(self) -> BankGateway:
         def build() -> BankGateway:
-            from chalicelib.storage.bank import FakeBank
+            from chalicelib.adapters.bank import FakeBank
 
             return FakeBank()
 
-        return self._get("bank", build)  # type: ignore[no-any-return]
+        return self._get("bank", build)
 
     @property
     def verifier(self) -> TokenVerifier:
@@ -97,66 +197,65 @@ class Container:
             from chalicelib.auth import TokenVerifier
 
             s = self.settings
-            return TokenVerifier(
-                jwks_file=s.auth_jwks_file,
-                jwks_url=s.auth_jwks_url,
-                issuer=s.auth_issuer,
-                audience=s.auth_audience,
-            )
+            return TokenVerifier(jwks_file=s.auth_jwks_file, jwks_url=s.auth_jwks_url, issuer=s.auth_issuer,
+                                 audience=s.auth_audience)
 
-        return self._get("verifier", build)  # type: ignore[no-any-return]
-
-    @property
-    def sqs(self) -> Any:
-        def build() -> Any:
-            import boto3
-
-            return boto3.client("sqs", region_name=self.settings.region)
-
-        return self._get("sqs", build)
-
-    @property
-    def s3(self) -> Any:
-        def build() -> Any:
-            import boto3
-
-            return boto3.client("s3", region_name=self.settings.region)
-
-        return self._get("s3", build)
-
-    @property
-    def sns(self) -> Any:
-        def build() -> Any:
-            import boto3
-
-            return boto3.client("sns", region_name=self.settings.region)
-
-        return self._get("sns", build)
-
-    @property
-    def news(self) -> NewsRepository:
-        def build() -> NewsRepository:
-            from chalicelib.storage.news import NewsRepository
-
-            return NewsRepository(self.store)
-
-        return self._get("news", build)  # type: ignore[no-any-return]
+        return self._get("verifier", build)
 
     @property
     def pii(self) -> PiiCipher:
         def build() -> PiiCipher:
-            from chalicelib.storage.pii import KmsPiiCipher
+            from chalicelib.adapters.pii import KmsPiiCipher
 
             return KmsPiiCipher(self.settings.pii_key_arn)
 
-        return self._get("pii", build)  # type: ignore[no-any-return]
+        return self._get("pii", build)
 
     @property
-    def policies(self) -> PolicyCache:
-        def build() -> PolicyCache:
-            return PolicyCache(self.store.list_policies, self.settings.policy_cache_seconds)
+    def notices(self) -> NoticeFiles:
+        def build() -> NoticeFiles:
+            from chalicelib.adapters.notices import S3NoticeFiles
 
-        return self._get("policies", build)  # type: ignore[no-any-return]
+            return S3NoticeFiles(self.client("s3"), self.settings.notices_bucket)
+
+        return self._get("notices", build)
+
+    @property
+    def alerts(self) -> Alerts:
+        def build() -> Alerts:
+            from chalicelib.adapters.alerts import SnsAlerts
+
+            return SnsAlerts(self.client("sns"), self.settings.alert_topic_arn_prefix)
+
+        return self._get("alerts", build)
+
+    @property
+    def shards(self) -> ShardQueue:
+        def build() -> ShardQueue:
+            from chalicelib.adapters.shards import SqsShardQueue
+
+            return SqsShardQueue(self.client("sqs"), self.settings.settlement_queue_url)
+
+        return self._get("shards", build)
+
+    @property
+    def reports(self) -> ReportFiles:
+        def build() -> ReportFiles:
+            from chalicelib.adapters.files import S3Files
+
+            return S3Files(self.client("s3"), self.settings.reports_bucket)
+
+        return self._get("reports", build)
+
+    @property
+    def exports(self) -> Exports:
+        def build() -> Exports:
+            from chalicelib.adapters.files import S3Files
+
+            s = self.settings
+            return S3Files(self.client("s3"), s.exports_bucket, s.pii_key_arn, encrypted=True)
+
+        return self._get("exports", build)
 
 
 _lock = threading.Lock()
@@ -173,11 +272,20 @@ def container() -> Container:
 
 
 def override(**parts: Any) -> Container:
-    """Replace parts (settings, clock, store, bank, verifier, policies, sqs, s3, pii, sns, news) for tests;
-    the rest rebuilds."""
+    """Replace parts (settings, clock, repos, policies, bank, verifier, pii, notices, alerts, shards, reports,
+    exports) for tests; the rest rebuilds."""
     global _container
     with _lock:
         _container = Container(overrides=dict(parts))
+        return _container
+
+
+def amend(**parts: Any) -> Container:
+    """Replace some parts and keep the others the current container was given (tests); the rest rebuilds."""
+    global _container
+    with _lock:
+        kept = _container.overrides if _container is not None else {}
+        _container = Container(overrides={**kept, **parts})
         return _container
 
 

@@ -9,7 +9,10 @@ The sum of the slices is the program's exact use of its budget.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from chalicelib.domain.policy import Policy
 
 BUDGET_SHARDS = 8
 
@@ -74,3 +77,46 @@ def allocate(slices: list[Slice], amount: int, rng: random.Random | None = None)
 def slices_for(budget: int, used: dict[int, int]) -> list[Slice]:
     """A program's slices for the month: caps from its budget, `used` from storage (absent: unused)."""
     return [Slice(k, cap, used.get(k, 0)) for k, cap in enumerate(caps(budget))]
+
+
+@dataclass(frozen=True)
+class BudgetChange:
+    """Add `delta` to one slice of a program's monthly budget, keeping 0 ≤ used ≤ cap."""
+
+    month: str
+    program_id: str
+    shard: int
+    cap: int
+    delta: int
+
+
+Used = Mapping[str, Mapping[int, int]]
+"""Per budgeted program, the `used` of each slice that exists (absent slices are unused)."""
+
+
+def budgeted(policy: Policy) -> list[str]:
+    """The programs of a policy that carry a monthly budget."""
+    return [p.program_id for p in policy.programs if p.monthly_budget is not None]
+
+
+def left(policy: Policy, used: Used) -> dict[str, int]:
+    """What each budgeted program can still grant this month."""
+    return {
+        p.program_id: remaining(slices_for(p.monthly_budget, dict(used.get(p.program_id, {}))))
+        for p in policy.programs
+        if p.monthly_budget is not None
+    }
+
+
+def changes(month: str, policy: Policy, used: Used, accruals: Mapping[str, int]) -> list[BudgetChange]:
+    """The slice updates that carry a payment's grants (or a refund's give-backs) into the budget."""
+    out: list[BudgetChange] = []
+    for program in policy.programs:
+        amount = accruals.get(program.program_id, 0)
+        if program.monthly_budget is None or amount == 0:
+            continue
+        slices = slices_for(program.monthly_budget, dict(used.get(program.program_id, {})))
+        caps = {s.shard: s.cap for s in slices}
+        for shard, delta in allocate(slices, amount).items():
+            out.append(BudgetChange(month, program.program_id, shard, caps[shard], delta))
+    return out

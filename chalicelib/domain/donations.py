@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from chalicelib.domain.errors import InsufficientFunds, InvalidState, ValidationFailed
+from chalicelib.domain.ledger import MOVE_DONATION, Movement
 from chalicelib.domain.wallet import Wallet
 
 MIN_DONATION = 100
@@ -63,6 +64,11 @@ class Donation:
     def year(self) -> str:
         return self.created_at[:4]
 
+    @property
+    def target(self) -> str:
+        """The campaign, or the general fund for an undesignated donation."""
+        return self.campaign_id or GENERAL_FUND
+
 
 @dataclass(frozen=True)
 class DonationYear:
@@ -77,7 +83,7 @@ class DonationYear:
     version: int = 0
 
     def plus(self, donation: Donation) -> DonationYear:
-        target = donation.campaign_id or GENERAL_FUND
+        target = donation.target
         return replace(
             self,
             total=self.total + donation.amount,
@@ -91,10 +97,14 @@ class DonationYear:
 
 @dataclass(frozen=True)
 class DonationOutcome:
+    """A donation: the wallet and year summary after it, the record, whether it makes the resident a new
+    donor of its target, and the ledger movement it causes."""
+
     wallet: Wallet
     year: DonationYear
     donation: Donation
     first_gift_to_target: bool
+    movement: Movement
 
 
 def tax_credit_estimate(total: int) -> int:
@@ -124,6 +134,10 @@ def donate(
         year=year.plus(donation),
         donation=donation,
         first_gift_to_target=not already_gave_to_target,
+        movement=Movement(
+            user_id=donation.user_id, movement_id=donation.donation_id, kind=MOVE_DONATION, ref=donation.donation_id,
+            d_charged=0, d_cashback=-donation.amount, created_at=donation.created_at,
+        ),
     )
 
 

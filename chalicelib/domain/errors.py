@@ -59,6 +59,10 @@ class Contention(DomainError):
     code = "CONFLICT"
 
 
+class IdempotencyRace(Contention):
+    """Another request with the same Idempotency-Key committed first: read again and replay it."""
+
+
 class StorageUnavailable(DomainError):
     """The store refused or failed in a way no retry inside this request can fix."""
 

@@ -1,4 +1,4 @@
-"""Idempotency-Key semantics: the same key and body replay the first response; another body is refused."""
+"""Idempotency-Key semantics: the same key and body replay the first outcome; another body is refused."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from chalicelib.domain.errors import IdempotencyKeyReused
 
 @dataclass(frozen=True)
 class StoredResponse:
-    """The first successful response given under a caller's key, kept for 24 hours."""
+    """The first outcome given under a caller's key, kept for 24 hours: `body` is the use case's result,
+    serialised, written in the same transaction as the effect it reports."""
 
     record_id: str
     request_hash: str
-    status_code: int
     body: str
 
 
@@ -25,14 +25,15 @@ def record_id(caller: str, operation: str, key: str) -> str:
     return f"{caller}#{operation}#{key}"
 
 
-def fingerprint(path: str, body: Any) -> str:
-    """A hash of what was asked: the path and the parsed body, so whitespace and key order do not matter."""
-    canonical = json.dumps([path, body], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def fingerprint(operation: str, request: Any) -> str:
+    """A hash of what was asked: the operation and its parsed request, so whitespace and key order do not
+    matter."""
+    canonical = json.dumps([operation, request], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def replay(stored: StoredResponse, request_hash: str) -> tuple[int, Any]:
-    """The first response again, status included, or 422 when the key was used for another request."""
+def replay(stored: StoredResponse, request_hash: str) -> str:
+    """The first outcome again, or 422 when the key was used for another request."""
     if stored.request_hash != request_hash:
         raise IdempotencyKeyReused("this Idempotency-Key was already used with a different request")
-    return stored.status_code, json.loads(stored.body)
+    return stored.body

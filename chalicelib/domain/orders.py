@@ -11,6 +11,8 @@ from chalicelib.domain.payment import discount_for
 
 MAX_QUANTITY = 99
 MAX_LINES = 50
+KIND_DELIVERY = "delivery"
+KIND_MALL = "mall"
 
 # ---- delivery ----------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from chalicelib.domain.errors import InvalidState, ValidationFailed
+from chalicelib.domain.ledger import MOVE_PAYMENT, MOVE_REFUND, Movement
 from chalicelib.domain.policy import BP_SCALE, CHANNEL_STORE, Policy
 from chalicelib.domain.wallet import ResidentMonth, Wallet, require_funds
 
@@ -80,9 +81,13 @@ class Payment:
 
 @dataclass(frozen=True)
 class PaymentOutcome:
+    """A payment: its record, the wallet and month after it, and the ledger movement it causes (which names
+    the merchant, the list amount and the discount, for the merchant's settlement line)."""
+
     payment: Payment
     wallet: Wallet
     month: ResidentMonth
+    movement: Movement
 
 
 def _move_counters(
@@ -172,12 +177,17 @@ def apply_payment(
         cashback_balance=wallet.cashback_balance - source.from_cashback,
         version=wallet.version + 1,
     )
-    return PaymentOutcome(payment=payment, wallet=new_wallet, month=new_month)
+    movement = Movement(
+        user_id=req.user_id, movement_id=req.payment_id, kind=MOVE_PAYMENT, ref=req.payment_id,
+        d_charged=-source.from_charged, d_cashback=-source.from_cashback, created_at=req.created_at,
+        merchant_id=req.merchant_id, gross=req.list_amount, discount=req.discount,
+    )
+    return PaymentOutcome(payment=payment, wallet=new_wallet, month=new_month, movement=movement)
 
 
 @dataclass(frozen=True)
 class RefundOutcome:
-    """A refund: the money back to each source, and the accrual reversal per program."""
+    """A refund: the money back to each source, the accrual reversal per program, and its ledger movement."""
 
     payment: Payment
     wallet: Wallet
@@ -186,10 +196,18 @@ class RefundOutcome:
     to_charged: int
     to_cashback: int
     accruals: dict[str, int]
+    movement: Movement
 
 
 def apply_refund(
-    payment: Payment, wallet: Wallet, month: ResidentMonth, policy: Policy, amount: int | None
+    payment: Payment,
+    wallet: Wallet,
+    month: ResidentMonth,
+    policy: Policy,
+    amount: int | None,
+    *,
+    movement_id: str,
+    at: str,
 ) -> RefundOutcome:
     """Refund `amount` won paid (default: all that is left), charged part first.
 
@@ -232,4 +250,8 @@ def apply_refund(
         to_charged=to_charged,
         to_cashback=to_cashback,
         accruals=accruals,
+        movement=Movement(
+            user_id=payment.user_id, movement_id=movement_id, kind=MOVE_REFUND, ref=payment.payment_id,
+            d_charged=to_charged, d_cashback=to_cashback, created_at=at, merchant_id=payment.merchant_id,
+        ),
     )

@@ -7,11 +7,12 @@ fixed number of shards (by a hash of their id) so the work fans out through SQS.
 
 from __future__ import annotations
 
+import json
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 
-from chalicelib.domain.donations import MODE_FIXED, auto_amount
-from chalicelib.domain.ledger import Movement, balances_match
+from chalicelib.domain.donations import MODE_FIXED, AutoDonation, auto_amount
+from chalicelib.domain.ledger import MOVE_CASHBACK, Movement, balances_match
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.wallet import ResidentMonth, Wallet
 
@@ -47,16 +48,34 @@ class Credit:
 
 
 @dataclass(frozen=True)
+class SettlementRun:
+    """The month's settlement as staff follow it: one run at a time, its shards counted as they finish."""
+
+    month: str
+    run_id: str
+    status: str
+    shards_total: int
+    shards_done: int
+    started_at: str
+    finished_at: str | None = None
+    totals: Totals | None = None
+    reports: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class SettleOutcome:
     """`wallet` is after the credit; `credit.auto_donated` is what the automatic donation takes from it
-    next, in the same transaction."""
+    next, in the same transaction. `movement` is the credit's ledger movement (None when nothing moved)."""
 
     wallet: Wallet
     month: ResidentMonth
     credit: Credit
+    movement: Movement | None
 
 
-def settle_resident(wallet: Wallet, month: ResidentMonth) -> SettleOutcome | None:
+def settle_resident(
+    wallet: Wallet, month: ResidentMonth, auto: AutoDonation | None, at: str
+) -> SettleOutcome | None:
     """Credit the month's net accruals plus what is owed from refunds of settled months.
 
     A negative net takes cashback back, but never below zero; the rest stays owed (`adjustment_due`)
@@ -68,7 +87,6 @@ def settle_resident(wallet: Wallet, month: ResidentMonth) -> SettleOutcome | Non
     if month.settled:
         return None
     accrued = dict(month.accrued)
-    auto = wallet.auto_donation
     fixed_due = auto is not None and auto.mode == MODE_FIXED and wallet.cashback_balance > 0
     if not accrued and month.version == 0 and wallet.adjustment_due == 0 and not fixed_due:
         return None
@@ -104,6 +122,10 @@ def settle_resident(wallet: Wallet, month: ResidentMonth) -> SettleOutcome | Non
             version=month.version + 1,
         ),
         credit=credit,
+        movement=Movement(
+            user_id=wallet.user_id, movement_id=f"cb-{month.month}", kind=MOVE_CASHBACK,
+            ref=f"settlement:{month.month}", d_charged=0, d_cashback=credited, created_at=at,
+        ) if credited else None,
     )
 
 
@@ -221,6 +243,14 @@ class Totals:
                     mine[i] += v
         for p in other.problems:
             self.problem(p)
+
+    def to_json(self) -> str:
+        """How a shard's totals are kept (and carried on to a shard's continuation message)."""
+        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Totals:
+        return cls(**json.loads(text))
 
     @property
     def books_balanced(self) -> bool:

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 from chalicelib.domain.errors import InsufficientFunds, LimitExceeded
+from chalicelib.domain.ledger import MOVE_CHARGE, Movement
 from chalicelib.domain.policy import Policy
-
-if TYPE_CHECKING:
-    from chalicelib.domain.donations import AutoDonation
 
 
 @dataclass(frozen=True)
 class Wallet:
-    """One per resident. `adjustment_due` is cashback still owed back from refunds of settled months (≤ 0);
-    `auto_donation` is the resident's standing donation instruction, run at each settlement."""
+    """One per resident. `adjustment_due` is cashback still owed back from refunds of settled months (≤ 0)."""
 
     user_id: str
     dong: str
@@ -24,7 +20,6 @@ class Wallet:
     adjustment_due: int = 0
     version: int = 0
     created_at: str = ""
-    auto_donation: AutoDonation | None = None
 
     @property
     def total_balance(self) -> int:
@@ -60,11 +55,16 @@ class ResidentMonth:
 
 @dataclass(frozen=True)
 class ChargeOutcome:
+    """A top-up: the wallet and month after it, and the ledger movement it causes."""
+
     wallet: Wallet
     month: ResidentMonth
+    movement: Movement
 
 
-def apply_charge(wallet: Wallet, month: ResidentMonth, amount: int, policy: Policy) -> ChargeOutcome:
+def apply_charge(
+    wallet: Wallet, month: ResidentMonth, amount: int, policy: Policy, *, charge_id: str, movement_id: str, at: str
+) -> ChargeOutcome:
     """A top-up that would break the monthly charge limit or the balance limit is refused whole."""
     if month.charged + amount > policy.monthly_charge_limit:
         left = max(policy.monthly_charge_limit - month.charged, 0)
@@ -75,6 +75,10 @@ def apply_charge(wallet: Wallet, month: ResidentMonth, amount: int, policy: Poli
     return ChargeOutcome(
         wallet=replace(wallet, charged_balance=wallet.charged_balance + amount, version=wallet.version + 1),
         month=replace(month, charged=month.charged + amount, version=month.version + 1),
+        movement=Movement(
+            user_id=wallet.user_id, movement_id=movement_id, kind=MOVE_CHARGE, ref=charge_id, d_charged=amount,
+            d_cashback=0, created_at=at,
+        ),
     )
 
 

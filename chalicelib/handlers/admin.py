@@ -7,30 +7,32 @@ from dataclasses import replace
 from chalicelib import composition
 from chalicelib.domain.campaign import SEEDED_CAMPAIGNS
 from chalicelib.domain.errors import Conflict
+from chalicelib.domain.merchant import Delivery, Merchant
 from chalicelib.domain.months import kst_iso
 from chalicelib.domain.policy import SEASON2
 from chalicelib.handlers import merchants
 from chalicelib.handlers.common import now
-from chalicelib.schemas import DeliveryIn, MerchantIn
+
+
+def _demo(name: str, number: str, dong: str, category: str, rate: int = 0, delivery: Delivery | None = None,
+          malls: tuple[str, ...] = ()) -> Merchant:
+    return Merchant("", name, number, dong, category, rate > 0, rate, delivery, malls)
+
 
 DEMO_MERCHANTS = (
-    MerchantIn(name="서구 동네마트", business_number="1248100998", dong="청라1동", category="mart",
-               benefit_plus=False),
-    MerchantIn(name="청라 분식", business_number="2208162517", dong="청라2동", category="restaurant",
-               benefit_plus=True, discount_rate=5,
-               delivery=DeliveryIn(fee=2_000, min_order=12_000, dongs=["청라1동", "청라2동", "청라3동"])),
-    MerchantIn(name="가정 꽃집", business_number="1018100108", dong="가정1동", category="florist",
-               benefit_plus=True, discount_rate=7, malls=["only-seogu"]),
-)  # fmt: skip
+    _demo("서구 동네마트", "1248100998", "청라1동", "mart"),
+    _demo("청라 분식", "2208162517", "청라2동", "restaurant", 5, Delivery(2_000, 12_000, ("청라1동", "청라2동", "청라3동"))),
+    _demo("가정 꽃집", "1018100108", "가정1동", "florist", 7, malls=("only-seogu",)),
+)
 
 
 def seed_defaults() -> None:
     """The Season 2 policy (effective 2020-01) and the article's four campaigns, where missing."""
-    store = composition.container().store
+    r = composition.container().repos
     stamp = kst_iso(now())
-    store.seed_policy(SEASON2, stamp)
+    r.policies.seed(SEASON2, stamp)
     for campaign in SEEDED_CAMPAIGNS:
-        store.seed_campaign(replace(campaign, created_at=stamp))
+        r.campaigns.seed(replace(campaign, created_at=stamp))
 
 
 def seed_demo_merchants() -> None:

@@ -1,8 +1,7 @@
-"""What every handler shares: the clock, ids, the policy in force, and the retry loop for lost races."""
+"""What every use case shares: the clock, ids, the policy in force, and the retry loop for lost races."""
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
@@ -10,12 +9,11 @@ import uuid
 import zlib
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from chalicelib import composition
 from chalicelib.domain.errors import Conflict, Contention, InvalidState
 from chalicelib.domain.policy import Policy, policy_for
-from chalicelib.storage.dynamo import IdempotencyRace
 
 T = TypeVar("T")
 MAX_BACKOFF_SECONDS = 1.0
@@ -44,10 +42,6 @@ def policy_in_force(month: str) -> Policy:
     return policy
 
 
-def to_json(body: Any) -> str:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-
-
 def retrying(attempt: Callable[[], T], key: str, shared: str | None = None) -> T:
     """Run a read-compute-write attempt until it commits.
 
@@ -67,7 +61,7 @@ def retrying(attempt: Callable[[], T], key: str, shared: str | None = None) -> T
     with _stripe(key):
         try:
             return attempt()
-        except (Contention, IdempotencyRace):
+        except Contention:
             if shared is None:
                 return _retry_until(attempt, deadline, ceiling)
         with _SHARED[zlib.crc32(shared.encode("utf-8")) % len(_SHARED)]:
@@ -78,7 +72,7 @@ def _retry_until(attempt: Callable[[], T], deadline: float, ceiling: float) -> T
     while True:
         try:
             return attempt()
-        except (Contention, IdempotencyRace):
+        except Contention:
             if time.monotonic() > deadline:
                 raise Conflict("the wallet is too busy right now; retry with the same Idempotency-Key") from None
             # exponential backoff with full jitter: racers spread out instead of colliding again

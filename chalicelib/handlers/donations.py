@@ -1,18 +1,13 @@
-"""서로도움: campaigns, donations from cashback (one-off and automatic), yearly statements, the tax id and
-the National Tax Service export."""
+"""서로도움: campaigns, donations from cashback (one-off and automatic) and yearly statements."""
 
 from __future__ import annotations
 
-import json
-import random
-from dataclasses import replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib import composition
-from chalicelib.auth import Principal
 from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.donations import (
-    CAMPAIGN_TOTAL_SLICES,
     GENERAL_FUND,
     KIND_AUTO,
     KIND_ONE_OFF,
@@ -28,302 +23,183 @@ from chalicelib.domain.donations import (
     validate_setting,
 )
 from chalicelib.domain.errors import NotFound, ValidationFailed
-from chalicelib.domain.idempotency import StoredResponse, fingerprint, record_id, replay
-from chalicelib.domain.ledger import MOVE_DONATION, Movement
 from chalicelib.domain.months import KST, kst_iso
-from chalicelib.domain.rrn import mask_rrn, normalise_rrn
-from chalicelib.domain.settlement import shard_of
+from chalicelib.domain.ports.unit import Page, Tx
 from chalicelib.domain.wallet import Wallet
-from chalicelib.handlers.common import new_id, now, retrying, to_json
-from chalicelib.observability import logger
-from chalicelib.schemas import (
-    AutoDonationIn,
-    AutoDonationOut,
-    CampaignIn,
-    CampaignList,
-    CampaignOut,
-    DonationIn,
-    DonationItemOut,
-    DonationOut,
-    DonationsQuery,
-    DonationStatementOut,
-    NtsExportOut,
-    PageQuery,
-    TaxIdIn,
-    TaxIdOut,
-)
-from chalicelib.storage.dynamo import TAX_ID_SHARDS, Writes
-from chalicelib.web import Result
-
-EXPORT_BATCH = 100
+from chalicelib.handlers.common import new_id, now
+from chalicelib.handlers.unit import Once, Unit, write_once
 
 
-def _year(at: datetime) -> str:
+def year_of(at: datetime) -> str:
     return f"{at.astimezone(KST).year:04d}"
 
 
-def _campaign_out(c: Campaign) -> CampaignOut:
-    return CampaignOut(
-        campaign_id=c.campaign_id, title=c.title, category=c.category, target=c.target, raised=c.raised,
-        donors=c.donors, active=c.active, created_at=c.created_at,
-    )  # fmt: skip
+@dataclass(frozen=True)
+class Gift:
+    """A one-off donation as the resident sees it: the record and the cashback left."""
+
+    donation: Donation
+    cashback_balance: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A year's donations (one page of them) with the year's totals and the tax-credit estimate."""
+
+    year: int
+    page: Page[Donation]
+    summary: DonationYear
+    tax_credit_estimate: int
 
 
 # ---- campaigns -------------------------------------------------------------------------------
 
 
-def list_campaigns(query: PageQuery) -> CampaignList:
-    page = composition.container().store.list_campaigns(query.limit, query.next)
-    return CampaignList(items=[_campaign_out(c) for c in page.items], next=page.next)
+def list_campaigns(limit: int, cursor: str | None) -> Page[Campaign]:
+    return composition.container().repos.campaigns.page(limit, cursor)
 
 
-def get_campaign(campaign_id: str) -> CampaignOut:
-    campaign = composition.container().store.get_campaign(campaign_id)
+def get_campaign(campaign_id: str) -> Campaign:
+    campaign = composition.container().repos.campaigns.get(campaign_id)
     if campaign is None:
         raise NotFound("no such campaign")
-    return _campaign_out(campaign)
+    return campaign
 
 
-def create_campaign(body: CampaignIn) -> CampaignOut:
+def create_campaign(title: str, category: str, target: int) -> Campaign:
     """Staff open a campaign; it takes donations until they close it."""
-    campaign = Campaign(new_id("camp"), body.title, body.category, body.target, created_at=kst_iso(now()))
-    composition.container().store.add_campaign(campaign)
-    return _campaign_out(campaign)
+    campaign = Campaign(new_id("camp"), title, category, target, created_at=kst_iso(now()))
+    composition.container().repos.campaigns.add(campaign)
+    return campaign
 
 
-def set_campaign_active(campaign_id: str, active: bool) -> CampaignOut:
+def set_campaign_active(campaign_id: str, active: bool) -> Campaign:
     """Closing a campaign stops new gifts to it; automatic donations designated to it go to the general fund."""
-    composition.container().store.set_campaign_active(campaign_id, active)
+    composition.container().repos.campaigns.set_active(campaign_id, active)
     return get_campaign(campaign_id)
 
 
 # ---- giving ----------------------------------------------------------------------------------
 
 
-def gift_writes(outcome: DonationOutcome, year_read_version: int) -> Writes:
+def stage_gift(tx: Tx, outcome: DonationOutcome, year_read_version: int) -> None:
     """What a donation writes besides the wallet: the record, the ledger movement, the year summary, the
-    campaign's totals (one random slice) and, for a first gift to the target, the donor marker."""
+    target's totals and, for a first gift to the target, the donor mark."""
+    r = composition.container().repos
     d = outcome.donation
-    target = d.campaign_id or GENERAL_FUND
     first = outcome.first_gift_to_target
-    return Writes(
-        donations=[d],
-        donation_years=[(outcome.year, year_read_version)],
-        movements=[Movement(d.user_id, d.donation_id, MOVE_DONATION, d.donation_id, 0, -d.amount, d.created_at)],
-        donor_markers=[(d.user_id, target, d.created_at)] if first else [],
-        campaign_adds=[(target, random.randrange(CAMPAIGN_TOTAL_SLICES), d.amount, 1 if first else 0)],
-    )
+    r.donations.stage(tx, d)
+    r.donations.stage_year(tx, outcome.year, year_read_version)
+    r.wallets.stage_movement(tx, outcome.movement)
+    if first:
+        r.donations.stage_donor(tx, d.user_id, d.target, d.created_at)
+    r.campaigns.stage_gift(tx, d.target, d.amount, 1 if first else 0)
 
 
-def _donation_out(d: Donation, cashback_balance: int) -> DonationOut:
-    return DonationOut(
-        donation_id=d.donation_id, amount=d.amount, campaign_id=d.campaign_id, cashback_balance=cashback_balance,
-        category=d.category, kind=d.kind, created_at=d.created_at,  # type: ignore[arg-type]
-    )  # fmt: skip
-
-
-def give(user: Principal, body: DonationIn, key: str) -> Result:
+def give(user_id: str, amount: int, campaign_id: str | None, key: str) -> Gift:
     """A one-off donation from cashback: wallet, record, ledger, year summary, campaign totals and the
     idempotency record in one transaction, after one batched read."""
-    c = composition.container()
-    idem_id = record_id(user.sub, "donation", key)
-    request_hash = fingerprint("/donations", body.model_dump())
-    amount = one_off_amount(body.amount)
-    target = body.campaign_id or GENERAL_FUND
+    r = composition.container().repos
+    once = Once.of(Gift, user_id, "donation", key, {"amount": amount, "campaign_id": campaign_id})
+    amount = one_off_amount(amount)
+    target = campaign_id or GENERAL_FUND
 
-    def attempt() -> Result:
+    def attempt(u: Unit[Gift]) -> Gift:
         at = now()
-        loaded = c.store.load(
-            user_id=user.sub, idem_id=idem_id, campaign_id=body.campaign_id, donor_target=target,
-            donation_year=_year(at),
-        )  # fmt: skip
-        if loaded.idem is not None:
-            return Result(*replay(loaded.idem, request_hash))
-        if loaded.wallet is None or loaded.donation_year is None:
+        held = r.wallets.want(u.batch, user_id)
+        campaign = r.campaigns.want(u.batch, campaign_id) if campaign_id is not None else None
+        gave = r.donations.want_gave(u.batch, user_id, target)
+        summary = r.donations.want_year(u.batch, user_id, year_of(at))
+        if (replayed := u.read()) is not None:
+            return replayed
+        wallet = held.value
+        if wallet is None:
             raise NotFound("no wallet is open for this resident")
-        if body.campaign_id is not None and loaded.campaign is None:
+        found = campaign.value if campaign is not None else None
+        if campaign_id is not None and found is None:
             raise NotFound("unknown campaign_id")
-        check_target(loaded.campaign.active if loaded.campaign else None)
-        donation = Donation(
-            new_id("don"), user.sub, amount, body.campaign_id,
-            loaded.campaign.category if loaded.campaign else GENERAL_FUND, KIND_ONE_OFF, kst_iso(at),
-        )  # fmt: skip
-        outcome = donate(loaded.wallet, loaded.donation_year, donation, loaded.gave_to_target)
-        out = _donation_out(donation, outcome.wallet.cashback_balance).model_dump()
-        writes = gift_writes(outcome, loaded.donation_year.version)
-        writes.wallets = [(outcome.wallet, loaded.wallet.version)]
-        writes.idem = StoredResponse(idem_id, request_hash, 201, to_json(out))
-        c.store.commit(writes, int(at.timestamp()))
-        return Result(201, out)
+        check_target(found.active if found else None)
+        donation = Donation(new_id("don"), user_id, amount, campaign_id, found.category if found else GENERAL_FUND,
+                            KIND_ONE_OFF, kst_iso(at))
+        outcome = donate(wallet, summary.value, donation, gave.value)
+        r.wallets.stage(u.tx, outcome.wallet, wallet.version)
+        stage_gift(u.tx, outcome, summary.value.version)
+        return u.commit(Gift(donation, outcome.wallet.cashback_balance))
 
-    return retrying(attempt, user.sub)
+    return write_once(once, attempt, lock=user_id)
 
 
-def auto_gift(wallet: Wallet, month: str, amount: int, at: datetime) -> tuple[DonationOutcome, int]:
+def auto_gift(wallet: Wallet, setting: AutoDonation | None, month: str, amount: int, at: datetime) -> tuple[
+        DonationOutcome, int]:
     """The settlement's automatic donation for `month`, taken from `wallet` (already credited).
 
     A designated campaign that has closed or gone meanwhile gets nothing: the gift goes to the general
     fund instead, so the resident's instruction to give still holds. Returns the outcome and the read
     version of the year summary, for the settlement's transaction.
     """
-    setting = wallet.auto_donation
+    r = composition.container().repos
     wanted = setting.campaign_id if setting else None
-    year = _year(at)
-    store = composition.container().store
-    probe = store.load(user_id=wallet.user_id, campaign_id=wanted, donor_target=wanted or GENERAL_FUND,
-                       donation_year=year)
-    campaign = probe.campaign if probe.campaign is not None and probe.campaign.active else None
-    gave_before = probe.gave_to_target
-    if wanted is not None and campaign is None:
-        gave_before = store.load(user_id=wallet.user_id, donor_target=GENERAL_FUND).gave_to_target
-    summary = probe.donation_year or DonationYear(wallet.user_id, year)
+    batch = r.store.batch()
+    campaign = r.campaigns.want(batch, wanted) if wanted is not None else None
+    gave = r.donations.want_gave(batch, wallet.user_id, wanted or GENERAL_FUND)
+    summary = r.donations.want_year(batch, wallet.user_id, year_of(at))
+    batch.run()
+    open_campaign = campaign.value if campaign is not None and campaign.value and campaign.value.active else None
+    gave_before = gave.value
+    if wanted is not None and open_campaign is None:
+        again = r.store.batch()
+        general = r.donations.want_gave(again, wallet.user_id, GENERAL_FUND)
+        again.run()
+        gave_before = general.value
     donation = Donation(
-        f"don_auto_{month}", wallet.user_id, amount, campaign.campaign_id if campaign else None,
-        campaign.category if campaign else GENERAL_FUND, KIND_AUTO, kst_iso(at), month,
+        f"don_auto_{month}", wallet.user_id, amount, open_campaign.campaign_id if open_campaign else None,
+        open_campaign.category if open_campaign else GENERAL_FUND, KIND_AUTO, kst_iso(at), month,
     )  # fmt: skip
-    return donate(wallet, summary, donation, gave_before), summary.version
+    return donate(wallet, summary.value, donation, gave_before), summary.value.version
 
 
 # ---- the standing instruction ----------------------------------------------------------------
 
 
-def _auto_out(setting: AutoDonation | None) -> AutoDonationOut:
-    if setting is None:
-        return AutoDonationOut(mode="off", amount=None, campaign_id=None, updated_at=None)
-    return AutoDonationOut(
-        mode=setting.mode, amount=setting.amount, campaign_id=setting.campaign_id,  # type: ignore[arg-type]
-        updated_at=setting.updated_at or None,
-    )  # fmt: skip
-
-
-def set_auto(user: Principal, body: AutoDonationIn) -> AutoDonationOut:
+def set_auto(user_id: str, mode: str, amount: int | None, campaign_id: str | None) -> AutoDonation | None:
     """`all`, `fixed` (with an amount) or `off`; a designated campaign must exist and be open."""
-    validate_setting(body.mode, body.amount)
-    if body.mode == MODE_OFF and body.campaign_id is not None:
+    validate_setting(mode, amount)
+    if mode == MODE_OFF and campaign_id is not None:
         raise ValidationFailed("campaign_id: not with mode 'off'")
-    c = composition.container()
-
-    def attempt() -> AutoDonationOut:
-        at = now()
-        loaded = c.store.load(user_id=user.sub, campaign_id=body.campaign_id)
-        if loaded.wallet is None:
-            raise NotFound("no wallet is open for this resident")
-        if body.campaign_id is not None and loaded.campaign is None:
-            raise NotFound("unknown campaign_id")
-        check_target(loaded.campaign.active if loaded.campaign else None)
-        setting = (
-            None if body.mode == MODE_OFF else AutoDonation(body.mode, body.amount, body.campaign_id, kst_iso(at))
-        )
-        w = loaded.wallet
-        c.store.commit(Writes(wallets=[(replace(w, auto_donation=setting, version=w.version + 1), w.version)]),
-                       int(at.timestamp()))
-        return _auto_out(setting)
-
-    return retrying(attempt, user.sub)
-
-
-def get_auto(user: Principal) -> AutoDonationOut:
-    loaded = composition.container().store.load(user_id=user.sub)
-    if loaded.wallet is None:
+    r = composition.container().repos
+    batch = r.store.batch()
+    wallet = r.wallets.want(batch, user_id)
+    campaign = r.campaigns.want(batch, campaign_id) if campaign_id is not None else None
+    batch.run()
+    if wallet.value is None:
         raise NotFound("no wallet is open for this resident")
-    return _auto_out(loaded.wallet.auto_donation)
+    found = campaign.value if campaign is not None else None
+    if campaign_id is not None and found is None:
+        raise NotFound("unknown campaign_id")
+    check_target(found.active if found else None)
+    setting = None if mode == MODE_OFF else AutoDonation(mode, amount, campaign_id, kst_iso(now()))
+    r.donations.put_auto(user_id, setting)
+    return setting
+
+
+def get_auto(user_id: str) -> AutoDonation | None:
+    r = composition.container().repos
+    batch = r.store.batch()
+    wallet = r.wallets.want(batch, user_id)
+    setting = r.donations.want_auto(batch, user_id)
+    batch.run()
+    if wallet.value is None:
+        raise NotFound("no wallet is open for this resident")
+    return setting.value
 
 
 # ---- statements ------------------------------------------------------------------------------
 
 
-def statement(user: Principal, query: DonationsQuery) -> DonationStatementOut:
+def statement(user_id: str, year: int | None, limit: int, cursor: str | None) -> Statement:
     """The year's donations (paged), with the year's totals and the tax-credit estimate on every page."""
-    year = f"{query.year:04d}" if query.year is not None else _year(now())
-    store = composition.container().store
-    page = store.list_donations(user.sub, year, query.limit, query.next)
-    summary = store.donation_years([user.sub], year).get(user.sub)
-    total = summary.total if summary else 0
-    return DonationStatementOut(
-        year=int(year),
-        items=[
-            DonationItemOut(
-                donation_id=d.donation_id, amount=d.amount, campaign_id=d.campaign_id, category=d.category,
-                kind=d.kind, month=d.month, created_at=d.created_at,  # type: ignore[arg-type]
-            )
-            for d in page.items
-        ],
-        next=page.next,
-        total=total,
-        count=summary.count if summary else 0,
-        by_campaign=dict(summary.by_campaign) if summary else {},
-        by_category=dict(summary.by_category) if summary else {},
-        tax_credit_estimate=tax_credit_estimate(total),
-    )
-
-
-# ---- the tax id and the tax-service export ----------------------------------------------------
-
-
-def _context(user_id: str) -> dict[str, str]:
-    return {"user": user_id, "purpose": "nts-donations"}
-
-
-def put_tax_id(user: Principal, body: TaxIdIn) -> TaxIdOut:
-    """Register the resident registration number for the NTS link: checksum-validated, only with consent,
-    encrypted with the KMS key before it is stored, and only ever shown masked."""
-    if body.consent_nts is not True:
-        raise ValidationFailed("consent_nts: the link to the National Tax Service needs consent (true)")
-    digits = normalise_rrn(body.rrn)
-    if digits is None:
-        raise ValidationFailed("rrn: not a valid resident registration number")
-    c = composition.container()
-    at = kst_iso(now())
-    masked = mask_rrn(digits)
-    encrypted = c.pii.encrypt(digits, _context(user.sub))
-    c.store.put_tax_id(user.sub, shard_of(user.sub, TAX_ID_SHARDS), encrypted, masked, at)
-    return TaxIdOut(rrn_masked=masked, consent_nts=True, updated_at=at)
-
-
-def get_tax_id(user: Principal) -> TaxIdOut:
-    found = composition.container().store.get_tax_id(user.sub)
-    if found is None:
-        raise NotFound("no registration number is registered")
-    return TaxIdOut(rrn_masked=found[0], consent_nts=True, updated_at=found[1])
-
-
-def delete_tax_id(user: Principal) -> TaxIdOut:
-    """Withdrawing consent removes the number; later exports leave the resident out."""
-    store = composition.container().store
-    found = store.get_tax_id(user.sub)
-    if found is None:
-        raise NotFound("no registration number is registered")
-    store.delete_tax_id(user.sub)
-    return TaxIdOut(rrn_masked=found[0], consent_nts=False, updated_at=kst_iso(now()))
-
-
-def nts_export(year: int) -> NtsExportOut:
-    """The year's file for the tax service: one JSON line per consenting resident who gave that year,
-    `{"rrn", "year", "total", "by_category"}` (no names), written encrypted with the KMS key."""
-    c = composition.container()
-    y = f"{year:04d}"
-    lines: list[str] = []
-    total = 0
-    for shard in range(TAX_ID_SHARDS):
-        donors = list(c.store.tax_ids(shard))
-        for start in range(0, len(donors), EXPORT_BATCH):
-            batch = donors[start : start + EXPORT_BATCH]
-            years = c.store.donation_years([u for u, _ in batch], y)
-            for user_id, encrypted in batch:
-                summary = years.get(user_id)
-                if summary is None or summary.total <= 0:
-                    continue
-                rrn = c.pii.decrypt(encrypted, _context(user_id))
-                lines.append(json.dumps({"rrn": rrn, "year": year, "total": summary.total,
-                                         "by_category": dict(sorted(summary.by_category.items()))},
-                                        ensure_ascii=False, separators=(",", ":")))
-                total += summary.total
-    stamp = now().astimezone(KST).strftime("%Y%m%dT%H%M%S")
-    key = f"nts/{y}/donations-{stamp}.jsonl"
-    extra = {"ServerSideEncryption": "aws:kms", **({"SSEKMSKeyId": c.settings.pii_key_arn}
-                                                   if c.settings.pii_key_arn else {})}
-    body = "".join(line + "\n" for line in sorted(lines))
-    c.s3.put_object(Bucket=c.settings.exports_bucket, Key=key, Body=body.encode("utf-8"),
-                    ContentType="application/x-ndjson", **extra)
-    logger().info("nts export written", extra={"year": year, "records": len(lines), "s3_key": key})
-    return NtsExportOut(year=year, s3_key=key, records=len(lines), total=total)
+    y = f"{year:04d}" if year is not None else year_of(now())
+    r = composition.container().repos
+    page = r.donations.of_year(user_id, y, limit, cursor)
+    summary = r.donations.years([user_id], y).get(user_id) or DonationYear(user_id, y)
+    return Statement(int(y), page, summary, tax_credit_estimate(summary.total))

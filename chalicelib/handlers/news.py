@@ -19,32 +19,28 @@ from chalicelib.domain.dongs import is_dong
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.months import kst_iso
 from chalicelib.domain.news import (
-    DISASTER,
-    MAX_NOTICE_BYTES,
     STATUS_PUBLISHED,
     STATUS_RETIRED,
     NoticeRecord,
     Post,
-    Problem,
     advance,
     alert_lease,
     alert_slugs,
+    retire,
+    revise,
+)
+from chalicelib.domain.notices import (
+    MAX_NOTICE_BYTES,
+    Problem,
     content_hash,
     error_key,
     notice_name,
     parse_notice,
     post_id_for,
-    retire,
-    revise,
 )
+from chalicelib.domain.ports.unit import Page
 from chalicelib.handlers.common import now, retrying
 from chalicelib.observability import logger
-from chalicelib.schemas import NewsList, NewsOut, NewsQuery, NoticeProblemOut, StaffNoticeList, StaffNoticeOut
-
-
-class AlertTopicsMissing(RuntimeError):
-    """ALERT_TOPIC_ARN_PREFIX is not configured, so disaster alerts cannot be pushed."""
-
 
 # ---- S3 events -------------------------------------------------------------------------------
 
@@ -90,40 +86,16 @@ def handle_message(body: str) -> None:
             removed(key)
 
 
-def _read(key: str) -> tuple[bytes, int] | None:
-    """The object's first MAX+1 bytes and its size; None if it is gone."""
-    c = composition.container()
-    try:
-        obj = c.s3.get_object(Bucket=c.settings.notices_bucket, Key=key)
-    except c.s3.exceptions.NoSuchKey:
-        return None
-    size = int(obj.get("ContentLength", 0))
-    raw: bytes = obj["Body"].read(MAX_NOTICE_BYTES + 1)
-    obj["Body"].close()
-    return raw, max(size, len(raw))
-
-
-def _exists(key: str) -> bool:
-    c = composition.container()
-    try:
-        c.s3.head_object(Bucket=c.settings.notices_bucket, Key=key)
-    except c.s3.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return False
-        raise
-    return True
-
-
 def ingest(key: str) -> Post | None:
     """Validate the uploaded file and publish, schedule or reject it; returns the key's post."""
-    read = _read(key)
+    read = composition.container().notices.read(key, MAX_NOTICE_BYTES + 1)
     if read is None:
         return None  # deleted since: the removal's own event retires it
     raw, size = read
     digest = content_hash(raw)
     parsed = parse_notice(raw, size)
     post_id = post_id_for(key)
-    news = composition.container().news
+    news = composition.container().repos.news
     html = _render(parsed.notice.body) if parsed.notice is not None else ""
 
     def attempt() -> Post | None:
@@ -154,10 +126,10 @@ def ingest(key: str) -> Post | None:
 
 def removed(key: str) -> None:
     """A deleted notice file retires its post (unless the key was uploaded again since)."""
-    if _exists(key):
+    if composition.container().notices.exists(key):
         return
     post_id = post_id_for(key)
-    news = composition.container().news
+    news = composition.container().repos.news
 
     def attempt() -> None:
         record, post = news.load(post_id)
@@ -187,24 +159,17 @@ def _render(markdown: str) -> str:
 
 def _write_report(key: str, problems: tuple[Problem, ...], at: datetime) -> None:
     """The error report staff find next to their upload: `errors/<name>.json`."""
-    c = composition.container()
     report = {
         "key": key,
         "status": "rejected",
         "checked_at": kst_iso(at),
         "errors": [{"field": p.field, "message": p.message} for p in problems],
     }
-    c.s3.put_object(
-        Bucket=c.settings.notices_bucket,
-        Key=error_key(key),
-        Body=json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8"),
-        ContentType="application/json; charset=utf-8",
-    )
+    composition.container().notices.put_report(error_key(key), json.dumps(report, ensure_ascii=False, indent=2).encode())
 
 
 def _drop_report(key: str) -> None:
-    c = composition.container()
-    c.s3.delete_object(Bucket=c.settings.notices_bucket, Key=error_key(key))
+    composition.container().notices.drop_report(error_key(key))
 
 
 # ---- alerts ----------------------------------------------------------------------------------
@@ -219,11 +184,8 @@ def push_alert(post: Post) -> bool:
     twice rather than never.
     """
     c = composition.container()
-    prefix = c.settings.alert_topic_arn_prefix
-    if not prefix:
-        raise AlertTopicsMissing("ALERT_TOPIC_ARN_PREFIX is not set: disaster alerts cannot be pushed")
     at = now()
-    if not c.news.claim_alert(post, at, at + alert_lease()):
+    if not c.repos.news.claim_alert(post, at, at + alert_lease()):
         return False
     message = json.dumps(
         {
@@ -238,16 +200,11 @@ def push_alert(post: Post) -> bool:
     )
     try:
         for slug in alert_slugs(post.dongs):
-            c.sns.publish(
-                TopicArn=f"{prefix}{slug}",
-                Subject="Seoro e-Eum disaster alert",
-                Message=message,
-                MessageAttributes={"post_id": {"DataType": "String", "StringValue": post.post_id}},
-            )
+            c.alerts.publish(slug, message, post.post_id)
     except Exception:
-        c.news.finish_alert(post, sent=False)
+        c.repos.news.finish_alert(post, sent=False)
         raise
-    c.news.finish_alert(post, sent=True)
+    c.repos.news.finish_alert(post, sent=True)
     logger().info("disaster alert pushed", extra={"post_id": post.post_id, "topics": len(alert_slugs(post.dongs))})
     return True
 
@@ -262,7 +219,7 @@ def on_schedule() -> dict[str, int]:
     Each post is handled on its own: one that fails is logged and tried again at the next run.
     """
     at = now()
-    news = composition.container().news
+    news = composition.container().repos.news
     counts = {"published": 0, "retired": 0, "alerts": 0, "failed": 0}
     for post in [*news.due_scheduled(at), *news.due_expiring(at)]:
         try:
@@ -287,7 +244,7 @@ def on_schedule() -> dict[str, int]:
 
 
 def _advance(post_id: str, at: datetime) -> Post | None:
-    news = composition.container().news
+    news = composition.container().repos.news
 
     def attempt() -> Post | None:
         _, post = news.load(post_id)
@@ -305,58 +262,24 @@ def _advance(post_id: str, at: datetime) -> Post | None:
 # ---- reading ---------------------------------------------------------------------------------
 
 
-def present(post: Post) -> NewsOut:
-    return NewsOut(
-        post_id=post.post_id,
-        title=post.title,
-        category=post.category,  # type: ignore[arg-type]
-        dongs=list(post.dongs) or ["all"],
-        district_wide=post.district_wide,
-        body=post.body,
-        body_html=post.body_html,
-        published_at=kst_iso(post.published_at or post.updated_at),
-        pinned=post.pinned,
-        alert=post.category == DISASTER,
-        expires_at=kst_iso(post.expires_at) if post.expires_at else None,
-        updated_at=kst_iso(post.updated_at),
-        revision=post.revision,
-    )
-
-
-def list_posts(query: NewsQuery) -> NewsList:
+def list_posts(dong: str | None, category: str | None, limit: int, cursor: str | None) -> Page[Post]:
     """Posts for a dong and for the whole district (or every post without `dong`), optionally of one
     category: current disaster alerts first, then pinned posts, then the rest, newest first in each."""
-    if query.dong is not None and not is_dong(query.dong):
+    if dong is not None and not is_dong(dong):
         raise ValidationFailed("dong must be one of the 22 dongs of Seo-gu")
-    page = composition.container().news.list_published(query.dong, query.category, now(), query.limit, query.next)
-    return NewsList(items=[present(p) for p in page.items], next=page.next)
+    return composition.container().repos.news.list_published(dong, category, now(), limit, cursor)
 
 
-def get_post(post_id: str) -> NewsOut:
+def get_post(post_id: str) -> Post:
     """A published, unexpired post; anything else is 404 (a scheduled post is not shown before its time)."""
-    post = composition.container().news.get_post(post_id)
+    post = composition.container().repos.news.get_post(post_id)
     if post is None or not post.visible_at(now()):
         raise NotFound("no such news post")
-    return present(post)
+    return post
 
 
-def list_notices(limit: int, cursor: str | None) -> StaffNoticeList:
-    """Every uploaded key and its outcome, ordered by key."""
-    news = composition.container().news
+def list_notices(limit: int, cursor: str | None) -> tuple[Page[NoticeRecord], dict[str, Post]]:
+    """Every uploaded key and its outcome, ordered by key, with the posts they made."""
+    news = composition.container().repos.news
     page = news.list_notices(limit, cursor)
-    records: list[NoticeRecord] = page.items
-    posts = news.posts([r.post_id for r in records])
-    items = []
-    for r in records:
-        post = posts.get(r.post_id)
-        items.append(
-            StaffNoticeOut(
-                key=r.key,
-                status=r.status(post),  # type: ignore[arg-type]
-                post_id=r.post_id if post is not None else None,
-                errors=[NoticeProblemOut(field=e.field, message=e.message) for e in r.errors] if r.rejected else None,
-                title=post.title if post is not None else None,
-                updated_at=kst_iso(r.updated_at),
-            )
-        )
-    return StaffNoticeList(items=items, next=page.next)
+    return page, news.posts([r.post_id for r in page.items])

@@ -1,144 +1,153 @@
-"""Paying a merchant, listing and reading payments, and merchant refunds."""
+"""Paying a merchant, listing and reading payments, and refunds.
+
+A payment and a refund are each written once, here, and used by the orders too: `want_payer` asks for the
+payer's wallet, month and budgets in the caller's batch; `stage_payment` and `stage_refund` compute the
+outcome and stage everything it changes into the caller's transaction.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from chalicelib import composition
-from chalicelib.auth import Principal
+from chalicelib.domain.budget import budgeted, changes, left
 from chalicelib.domain.errors import NotFound
-from chalicelib.domain.idempotency import StoredResponse, fingerprint, record_id, replay
-from chalicelib.domain.ledger import MOVE_PAYMENT, MOVE_REFUND, Movement
 from chalicelib.domain.months import kst_iso, month_of
-from chalicelib.domain.payment import PaymentRequest, apply_payment, apply_refund, discount_for
-from chalicelib.handlers import budgets
-from chalicelib.handlers.common import new_id, now, policy_in_force, retrying, to_json
-from chalicelib.handlers.presenters import payment_out
-from chalicelib.schemas import PaymentIn, PaymentList, PaymentOut, PaymentsQuery, RefundIn
-from chalicelib.storage.dynamo import Writes
-from chalicelib.web import Result
+from chalicelib.domain.payment import (
+    Payment,
+    PaymentOutcome,
+    PaymentRequest,
+    RefundOutcome,
+    apply_payment,
+    apply_refund,
+    discount_for,
+)
+from chalicelib.domain.policy import Policy
+from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
+from chalicelib.domain.wallet import ResidentMonth, Wallet
+from chalicelib.handlers.common import new_id, now, policy_in_force
+from chalicelib.handlers.unit import Once, Unit, write_once
 
 
-def create_payment(user: Principal, body: PaymentIn, key: str) -> Result:
-    """Pay a merchant: discount, cashback-first drawing, counters, accruals and the record, one transaction.
+@dataclass(frozen=True)
+class Payer:
+    """What paying or refunding needs of the payer, read in the caller's batch."""
 
-    Reads are one BatchGetItem (wallet, month counters, merchant, idempotency record); the policy comes
-    from the in-memory cache; the writes are one TransactWriteItems with the idempotency record in it.
-    """
-    c = composition.container()
-    idem_id = record_id(user.sub, "payment", key)
-    request_hash = fingerprint("/payments", body.model_dump())
+    user_id: str
+    policy: Policy
+    wallet: Slot[Wallet | None]
+    month: Slot[ResidentMonth]
+    used: Slot[dict[str, dict[int, int]]]
+    payment: Slot[Payment | None] | None = None
 
-    def attempt() -> Result:
+
+def want_payer(batch: Batch, user_id: str, month: str, *, payment_id: str | None = None) -> Payer:
+    """Ask for the payer's wallet, counters and budgets of `month` (and a payment of theirs)."""
+    r = composition.container().repos
+    policy = policy_in_force(month)
+    return Payer(
+        user_id, policy, r.wallets.want(batch, user_id), r.wallets.want_month(batch, user_id, month),
+        r.budgets.want(batch, month, budgeted(policy)),
+        r.payments.want(batch, payment_id) if payment_id is not None else None,
+    )  # fmt: skip
+
+
+def _wallet(payer: Payer) -> Wallet:
+    if payer.wallet.value is None:
+        raise NotFound("no wallet is open for this resident")
+    return payer.wallet.value
+
+
+def stage_payment(tx: Tx, payer: Payer, request: PaymentRequest) -> PaymentOutcome:
+    """Discount, cashback-first drawing, counters, accruals within the budgets, the record and its movement."""
+    r = composition.container().repos
+    wallet, month = _wallet(payer), payer.month.value
+    used = payer.used.value
+    outcome = apply_payment(wallet, month, payer.policy, request, budget_left=left(payer.policy, used))
+    p = outcome.payment
+    r.wallets.stage(tx, outcome.wallet, wallet.version)
+    r.wallets.stage_month(tx, outcome.month, month.version)
+    r.wallets.stage_movement(tx, outcome.movement)
+    r.payments.stage(tx, p, 0)
+    r.budgets.stage(tx, changes(p.month, payer.policy, used, p.cashback))
+    return outcome
+
+
+def stage_refund(tx: Tx, payer: Payer, payment: Payment, amount: int | None, at: datetime) -> RefundOutcome:
+    """Money back to the sources it came from (charged first), the payment's month's counters down, the
+    accruals reversed and given back to the budgets; for a settled month, an adjustment on the wallet."""
+    r = composition.container().repos
+    wallet, month = _wallet(payer), payer.month.value
+    outcome = apply_refund(payment, wallet, month, payer.policy, amount, movement_id=new_id("mv"), at=kst_iso(at))
+    r.wallets.stage(tx, outcome.wallet, wallet.version)
+    r.wallets.stage_month(tx, outcome.month, month.version)
+    r.wallets.stage_movement(tx, outcome.movement)
+    r.payments.stage(tx, outcome.payment, payment.version)
+    r.budgets.stage(tx, changes(payment.month, payer.policy, payer.used.value, outcome.accruals))
+    return outcome
+
+
+def pay(user_id: str, merchant_id: str, amount: int, use_cashback: bool, key: str) -> Payment:
+    """Pay a merchant in one transaction, after one batched read (wallet, month, merchant, budgets and the
+    idempotency record); the policy comes from the in-memory cache."""
+    r = composition.container().repos
+    once = Once.of(Payment, user_id, "payment", key,
+                   {"merchant_id": merchant_id, "amount": amount, "use_cashback": use_cashback})
+
+    def attempt(u: Unit[Payment]) -> Payment:
         at = now()
-        month = month_of(at)
-        policy = policy_in_force(month)
-        loaded = c.store.load(
-            user_id=user.sub,
-            month=month,
-            merchant_id=body.merchant_id,
-            idem_id=idem_id,
-            budgets=(month, budgets.budgeted(policy)),
-        )
-        if loaded.idem is not None:
-            return Result(*replay(loaded.idem, request_hash))
-        if loaded.wallet is None or loaded.month is None:
-            raise NotFound("no wallet is open for this resident")
-        if loaded.merchant is None:
+        payer = want_payer(u.batch, user_id, month_of(at))
+        shop = r.merchants.want(u.batch, merchant_id)
+        if (replayed := u.read()) is not None:
+            return replayed
+        merchant = shop.value
+        _wallet(payer)
+        if merchant is None:
             raise NotFound("unknown merchant_id")
-        merchant = loaded.merchant
-        outcome = apply_payment(
-            loaded.wallet,
-            loaded.month,
-            policy,
-            PaymentRequest(
-                payment_id=new_id("pay"),
-                user_id=user.sub,
-                merchant_id=merchant.merchant_id,
-                list_amount=body.amount,
-                discount=discount_for(body.amount, merchant.discount_rate) if merchant.benefit_plus else 0,
-                benefit_plus=merchant.benefit_plus,
-                use_cashback=body.use_cashback,
-                created_at=kst_iso(at),
-            ),
-            budget_left=budgets.left(policy, loaded.budget_used),
-        )
-        p = outcome.payment
-        out = payment_out(p).model_dump()
-        c.store.commit(
-            Writes(
-                wallets=[(outcome.wallet, loaded.wallet.version)],
-                months=[(outcome.month, loaded.month.version)],
-                payments=[(p, 0)],
-                movements=[
-                    Movement(user.sub, p.payment_id, MOVE_PAYMENT, p.payment_id, -p.from_charged,
-                             -p.from_cashback, p.created_at, p.merchant_id, p.list_amount, p.discount)
-                ],
-                idem=StoredResponse(idem_id, request_hash, 201, to_json(out)),
-                budget=budgets.changes(month, policy, loaded.budget_used, p.cashback),
-            ),
-            int(at.timestamp()),
-        )
-        return Result(201, out)
+        request = PaymentRequest(
+            payment_id=new_id("pay"), user_id=user_id, merchant_id=merchant.merchant_id, list_amount=amount,
+            discount=discount_for(amount, merchant.discount_rate) if merchant.benefit_plus else 0,
+            benefit_plus=merchant.benefit_plus, use_cashback=use_cashback, created_at=kst_iso(at),
+        )  # fmt: skip
+        return u.commit(stage_payment(u.tx, payer, request).payment)
 
     month = month_of(now())
-    shared = f"budget:{month}" if budgets.budgeted(policy_in_force(month)) else None
-    return retrying(attempt, user.sub, shared)
+    shared = f"budget:{month}" if budgeted(policy_in_force(month)) else None
+    return write_once(once, attempt, lock=user_id, shared=shared)
 
 
-def list_payments(user: Principal, query: PaymentsQuery) -> PaymentList:
-    page = composition.container().store.list_payments(user.sub, query.month, query.limit, query.next)
-    return PaymentList(items=[payment_out(p) for p in page.items], next=page.next)
+def list_payments(user_id: str, month: str | None, limit: int, cursor: str | None) -> Page[Payment]:
+    return composition.container().repos.payments.of_resident(user_id, month, limit, cursor)
 
 
-def get_payment(user: Principal, payment_id: str) -> PaymentOut:
+def get_payment(user_id: str, payment_id: str) -> Payment:
     """Another resident's payment is 'not found', never 'forbidden'."""
-    payment = composition.container().store.get_payment(payment_id)
-    if payment is None or payment.user_id != user.sub:
+    r = composition.container().repos
+    batch = r.store.batch()
+    found = r.payments.want(batch, payment_id)
+    batch.run()
+    if found.value is None or found.value.user_id != user_id:
         raise NotFound("no such payment")
-    return payment_out(payment)
+    return found.value
 
 
-def refund(user: Principal, payment_id: str, body: RefundIn, key: str) -> Result:
-    """A merchant refunds its own payment, whole or in part, back to the sources it came from.
+def refund(merchant_id: str, caller: str, payment_id: str, amount: int | None, key: str) -> Payment:
+    """A merchant refunds its own payment, whole or in part (one read for the payment, one for the payer)."""
+    r = composition.container().repos
+    once = Once.of(Payment, caller, "refund", key, {"payment_id": payment_id, "amount": amount})
 
-    The payment's own month's counters go down and accruals reverse; if that month is settled the
-    reversal becomes an adjustment on the wallet that the next settlement applies.
-    """
-    c = composition.container()
-    idem_id = record_id(user.sub, "refund", key)
-    request_hash = fingerprint(f"/merchant/payments/{payment_id}/refunds", body.model_dump())
-
-    def attempt() -> Result:
+    def attempt(u: Unit[Payment]) -> Payment:
         at = now()
-        first = c.store.load(payment_id=payment_id, idem_id=idem_id)
-        if first.idem is not None:
-            return Result(*replay(first.idem, request_hash))
-        payment = first.payment
-        if payment is None or payment.merchant_id != user.merchant_id:
+        found = r.payments.want(u.batch, payment_id)
+        if (replayed := u.read()) is not None:
+            return replayed
+        payment = found.value
+        if payment is None or payment.merchant_id != merchant_id:
             raise NotFound("no such payment")
-        policy = policy_in_force(payment.month)
-        loaded = c.store.load(
-            user_id=payment.user_id, month=payment.month, budgets=(payment.month, budgets.budgeted(policy))
-        )
-        if loaded.wallet is None or loaded.month is None:
-            raise NotFound("the payer's wallet is gone")
-        outcome = apply_refund(payment, loaded.wallet, loaded.month, policy, body.amount)
-        p = outcome.payment
-        out = payment_out(p).model_dump()
-        stamp = kst_iso(at)
-        c.store.commit(
-            Writes(
-                wallets=[(outcome.wallet, loaded.wallet.version)],
-                months=[(outcome.month, loaded.month.version)],
-                payments=[(p, payment.version)],
-                movements=[
-                    Movement(payment.user_id, new_id("mv"), MOVE_REFUND, p.payment_id, outcome.to_charged,
-                             outcome.to_cashback, stamp, p.merchant_id)
-                ],
-                idem=StoredResponse(idem_id, request_hash, 200, to_json(out)),
-                budget=budgets.changes(payment.month, policy, loaded.budget_used, outcome.accruals),
-            ),
-            int(at.timestamp()),
-        )
-        return Result(200, out)
+        batch = r.store.batch()
+        payer = want_payer(batch, payment.user_id, payment.month)
+        batch.run()
+        return u.commit(stage_refund(u.tx, payer, payment, amount, at).payment)
 
-    return retrying(attempt, payment_id, "budget:refunds")
+    return write_once(once, attempt, lock=payment_id, shared="budget:refunds")

@@ -1,25 +1,17 @@
-"""Health, the OpenAPI document and the local stage's movable clock."""
+"""Health and the local stage's movable clock."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
 from chalicelib import composition
 from chalicelib.clock import FileClock
 from chalicelib.domain.errors import NotFound, ValidationFailed
-from chalicelib.domain.months import KST, kst_iso
-from chalicelib.schemas import ClockIn, ClockOut, HealthOut
-from chalicelib.web import RouteSpec
+from chalicelib.domain.months import KST
 
 
-def health() -> HealthOut:
-    return HealthOut(status="ok", stage=composition.container().settings.stage)
-
-
-def openapi(specs: list[RouteSpec]) -> dict[str, Any]:
-    from chalicelib.openapi import build
-
-    return build(specs, include_local=composition.container().settings.is_local)
+def stage() -> str:
+    return composition.container().settings.stage
 
 
 def _local_clock() -> FileClock:
@@ -30,19 +22,19 @@ def _local_clock() -> FileClock:
     return clock
 
 
-def set_clock(body: ClockIn) -> ClockOut:
+def set_clock(instant: datetime) -> datetime:
     """Move every local process's clock; the local runner re-bases its schedules from the new time."""
     clock = _local_clock()
     # The years every month key may have; the wall-clock year is checked first, so that converting a
     # time like year 1 or 9999 to KST cannot overflow. A time out of range once stored made every
     # later reading of the clock fail.
-    if not (2000 <= body.now.year <= 2999 and 2000 <= body.now.astimezone(KST).year <= 2999):
+    if not (2000 <= instant.year <= 2999 and 2000 <= instant.astimezone(KST).year <= 2999):
         raise ValidationFailed("now: must be between 2000-01-01 and 2999-12-31 (KST)")
-    clock.set(body.now)
-    return ClockOut(now=kst_iso(clock.now()), moved=True)
+    clock.set(instant)
+    return clock.now()
 
 
-def reset_clock() -> ClockOut:
+def reset_clock() -> datetime:
     clock = _local_clock()
     clock.reset()
-    return ClockOut(now=kst_iso(clock.now()), moved=False)
+    return clock.now()

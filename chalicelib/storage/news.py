@@ -1,29 +1,30 @@
-"""The news board's persistence on the main table: posts and staff's notice records (keys in models.py).
+"""The news board: posts and staff's notice records.
 
-Reads return domain objects; a write that lost a race raises `Contention` (the caller re-reads and
-recomputes); other storage failures become `StorageUnavailable`.
+| item   | pk                 | sk       | gsi1 (pk / sk)                          | gsi2 (pk / sk)                   |
+|--------|--------------------|----------|-----------------------------------------|----------------------------------|
+| post   | `NEWS#<post id>`   | `POST`   | by status, below                         | `NEWS-EXPIRY` / `<expires_at>#<id>` |
+| notice | `NOTICE#<post id>` | `NOTICE` |                                         | `NOTICES` / `<key>#<post id>`     |
+
+A post is in at most one gsi1 list, by status: published `NEWS` / `<rank>#<published>#<id>` (rank 2
+disaster, 1 pinned, 0 other; read newest first), scheduled `NEWS-SCHEDULED` / `<publish_at>#<id>`;
+retired posts in none. Only a published post with an expiry is in gsi2's `NEWS-EXPIRY`. Times in keys
+are UTC `YYYY-MM-DDTHH:MM:SSZ`. A write that lost a race raises `Contention` (the caller reads again).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 
 from chalicelib.domain.dongs import DONGS
-from chalicelib.domain.errors import Contention, StorageUnavailable
-from chalicelib.domain.news import (
-    STATUS_PUBLISHED,
-    STATUS_SCHEDULED,
-    NoticeRecord,
-    Post,
-    Problem,
-    listing_rank,
-)
-from chalicelib.storage.dynamo import DynamoStore, Page, _cancelled_by_condition, _code
+from chalicelib.domain.news import STATUS_PUBLISHED, STATUS_SCHEDULED, NoticeRecord, Post, listing_rank
+from chalicelib.domain.notices import Problem
+from chalicelib.domain.ports.unit import Page, Slot
+from chalicelib.storage.table import GSI2_KEYS, PAGE_KEYS, Put, Table
 
 POST_SK = "POST"
 NOTICE_SK = "NOTICE"
@@ -31,6 +32,48 @@ PUBLISHED_GSI = "NEWS"
 SCHEDULED_GSI = "NEWS-SCHEDULED"
 EXPIRY_GSI = "NEWS-EXPIRY"
 NOTICES_GSI = "NOTICES"
+
+
+@dataclass(frozen=True)
+class Items:
+    PostItem: Any
+    NoticeItem: Any
+
+
+def define(Item: Any) -> Items:
+    class PostItem(Item, discriminator="post"):  # type: ignore[call-arg]
+        post_id = UnicodeAttribute()
+        key = UnicodeAttribute()
+        title = UnicodeAttribute()
+        category = UnicodeAttribute()
+        district_wide = BooleanAttribute()
+        dongs = UnicodeSetAttribute(null=True)
+        body = UnicodeAttribute()
+        body_html = UnicodeAttribute()
+        status = UnicodeAttribute()
+        pinned = BooleanAttribute(default=False)
+        publish_at = UnicodeAttribute(null=True)
+        expires_at = UnicodeAttribute(null=True)
+        published_at = UnicodeAttribute(null=True)
+        alert_fingerprint = UnicodeAttribute()
+        alerted = UnicodeAttribute(null=True)
+        alert_lease_until = UnicodeAttribute(null=True)
+        revision = NumberAttribute()
+        created_at = UnicodeAttribute()
+        updated_at = UnicodeAttribute()
+        version = NumberAttribute()
+
+    class NoticeItem(Item, discriminator="notice"):  # type: ignore[call-arg]
+        key = UnicodeAttribute()
+        post_id = UnicodeAttribute()
+        content_hash = UnicodeAttribute()
+        rejected = BooleanAttribute(default=False)
+        errors = UnicodeAttribute(null=True)
+        deleted = BooleanAttribute(default=False)
+        updated_at = UnicodeAttribute()
+        version = NumberAttribute()
+
+    return Items(PostItem, NoticeItem)
 
 
 def utc_key(instant: datetime) -> str:
@@ -50,12 +93,12 @@ def _notice_pk(post_id: str) -> str:
     return f"NOTICE#{post_id}"
 
 
-class NewsRepository:
-    """Posts and notice records, on the store's table and connection."""
+class DynamoNews:
+    """Posts and notice records."""
 
-    def __init__(self, store: DynamoStore) -> None:
-        self._store = store
-        self.m = store.m
+    def __init__(self, table: Table) -> None:
+        self._table = table
+        self.m = table.define(define)
 
     # ---- conversions -------------------------------------------------------------------------
 
@@ -151,15 +194,13 @@ class NewsRepository:
 
     def load(self, post_id: str) -> tuple[NoticeRecord | None, Post | None]:
         """A key's notice record and post, in one consistent read."""
-        keys = [(_notice_pk(post_id), NOTICE_SK), (_post_pk(post_id), POST_SK)]
-        record: NoticeRecord | None = None
-        post: Post | None = None
-        for it in self._store._guard(lambda: list(self.m.Item.batch_get(keys, consistent_read=True))):
-            if isinstance(it, self.m.NoticeItem):
-                record = self._notice(it)
-            elif isinstance(it, self.m.PostItem):
-                post = self._post(it)
-        return record, post
+        batch = self._table.batch()
+        record: Slot[NoticeRecord | None] = batch.slot(None)
+        post: Slot[Post | None] = batch.slot(None)
+        batch.want((_notice_pk(post_id), NOTICE_SK), lambda it: record.fill(self._notice(it)))
+        batch.want((_post_pk(post_id), POST_SK), lambda it: post.fill(self._post(it)))
+        batch.run()
+        return record.value, post.value
 
     def get_post(self, post_id: str) -> Post | None:
         return self.load(post_id)[1]
@@ -168,12 +209,12 @@ class NewsRepository:
         if not post_ids:
             return {}
         keys = [(_post_pk(p), POST_SK) for p in dict.fromkeys(post_ids)]
-        items = self._store._guard(lambda: list(self.m.PostItem.batch_get(keys)))
+        items = self._table.guard(lambda: list(self.m.PostItem.batch_get(keys)))
         return {it.post_id: self._post(it) for it in items}
 
     def list_published(
         self, dong: str | None, category: str | None, now: datetime, limit: int, cursor: str | None
-    ) -> Page:
+    ) -> Page[Post]:
         """Published, unexpired posts: disaster alerts, then pinned, then the rest, newest first in each.
 
         `dong` keeps the posts addressed to that dong or to the whole district.
@@ -184,52 +225,52 @@ class NewsRepository:
             filt = filt & ((P.district_wide == True) | P.dongs.contains(dong))  # noqa: E712
         if category is not None:
             filt = filt & (P.category == category)
-        return self._store._page(
-            lambda start: self.m.Item.gsi1.query(
+        return self._table.page(
+            lambda start: self._table.Item.gsi1.query(
                 PUBLISHED_GSI, filter_condition=filt, limit=limit, last_evaluated_key=start, scan_index_forward=False
             ),
             self._post,
             cursor,
             limit,
-            ("pk", "sk", "gsi1pk", "gsi1sk"),
+            PAGE_KEYS,
             PUBLISHED_GSI,
         )
 
     def due_scheduled(self, now: datetime, limit: int = 100) -> list[Post]:
         """Scheduled posts whose publish_at has come, oldest first."""
         bound = f"{utc_key(now)}#~"
-        items = self._store._guard(
-            lambda: list(self.m.Item.gsi1.query(SCHEDULED_GSI, self.m.Item.gsi1sk <= bound, limit=limit))
+        items = self._table.guard(
+            lambda: list(self._table.Item.gsi1.query(SCHEDULED_GSI, self._table.Item.gsi1sk <= bound, limit=limit))
         )
         return [self._post(it) for it in items]
 
     def due_expiring(self, now: datetime, limit: int = 100) -> list[Post]:
         """Published posts whose expires_at has come."""
         bound = f"{utc_key(now)}#~"
-        items = self._store._guard(
-            lambda: list(self.m.Item.gsi2.query(EXPIRY_GSI, self.m.Item.gsi2sk <= bound, limit=limit))
+        items = self._table.guard(
+            lambda: list(self._table.Item.gsi2.query(EXPIRY_GSI, self._table.Item.gsi2sk <= bound, limit=limit))
         )
         return [self._post(it) for it in items]
 
     def published_disasters(self, limit: int = 100) -> list[Post]:
         """Published disaster posts (rank 2 of the published list), newest first: few at any time."""
-        items = self._store._guard(
+        items = self._table.guard(
             lambda: list(
-                self.m.Item.gsi1.query(
-                    PUBLISHED_GSI, self.m.Item.gsi1sk.startswith("2#"), limit=limit, scan_index_forward=False
+                self._table.Item.gsi1.query(
+                    PUBLISHED_GSI, self._table.Item.gsi1sk.startswith("2#"), limit=limit, scan_index_forward=False
                 )
             )
         )
         return [self._post(it) for it in items]
 
-    def list_notices(self, limit: int, cursor: str | None) -> Page:
+    def list_notices(self, limit: int, cursor: str | None) -> Page[NoticeRecord]:
         """Staff's notice records, ordered by key."""
-        return self._store._page(
-            lambda start: self.m.Item.gsi2.query(NOTICES_GSI, limit=limit, last_evaluated_key=start),
+        return self._table.page(
+            lambda start: self._table.Item.gsi2.query(NOTICES_GSI, limit=limit, last_evaluated_key=start),
             self._notice,
             cursor,
             limit,
-            ("pk", "sk", "gsi2pk", "gsi2sk"),
+            GSI2_KEYS,
             NOTICES_GSI,
         )
 
@@ -242,24 +283,16 @@ class NewsRepository:
     ) -> None:
         """Write a notice record and/or its post in one transaction, each conditioned on the version it
         was read at (0: must not exist yet). Raises `Contention` when either moved meanwhile."""
-        Item = self.m.Item
-        ops: list[tuple[Any, Any]] = []
+        tx = self._table.tx()
         if record is not None:
             r, read = record
-            cond = Item.pk.does_not_exist() if read == 0 else self.m.NoticeItem.version == read
-            ops.append((self._notice_item(r, read + 1), cond))
+            cond = self._table.Item.pk.does_not_exist() if read == 0 else self.m.NoticeItem.version == read
+            tx.add(Put(self._notice_item(r, read + 1), cond))
         if post is not None:
             p, read = post
-            cond = Item.pk.does_not_exist() if read == 0 else self.m.PostItem.version == read
-            ops.append((self._post_item(p, read + 1), cond))
-        try:
-            with TransactWrite(connection=self._store._connection()) as tx:
-                for item, cond in ops:
-                    tx.save(item, condition=cond)
-        except TransactWriteError as exc:
-            if _cancelled_by_condition(exc) or exc.cause_response_code == "TransactionConflictException":
-                raise Contention("the notice changed meanwhile") from exc
-            raise StorageUnavailable("the news store refused the write") from exc
+            cond = self._table.Item.pk.does_not_exist() if read == 0 else self.m.PostItem.version == read
+            tx.add(Put(self._post_item(p, read + 1), cond))
+        tx.commit()
 
     def claim_alert(self, post: Post, now: datetime, until: datetime) -> bool:
         """Take the right to push this post's alert: only while it is unsent and nobody else holds a
@@ -271,15 +304,8 @@ class NewsRepository:
             & (P.alerted.does_not_exist() | (P.alerted != post.alert_fingerprint))
             & (P.alert_lease_until.does_not_exist() | (P.alert_lease_until < utc_key(now)))
         )
-        try:
-            P(_post_pk(post.post_id), POST_SK).update(
-                actions=[P.alert_lease_until.set(utc_key(until)), P.version.add(1)], condition=cond
-            )
-            return True
-        except PynamoDBException as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise StorageUnavailable("the news store is unavailable") from exc
+        actions = [P.alert_lease_until.set(utc_key(until)), P.version.add(1)]
+        return self._table.update_if(P(_post_pk(post.post_id), POST_SK), actions, cond)
 
     def finish_alert(self, post: Post, sent: bool) -> None:
         """Record the alert as sent (or give the lease back after a failed push, for a retry).
@@ -291,11 +317,4 @@ class NewsRepository:
         actions = [P.alert_lease_until.remove(), P.version.add(1)]
         if sent:
             actions.append(P.alerted.set(post.alert_fingerprint))
-        try:
-            P(_post_pk(post.post_id), POST_SK).update(
-                actions=actions, condition=P.alert_fingerprint == post.alert_fingerprint
-            )
-        except PynamoDBException as exc:
-            if _code(exc) == "ConditionalCheckFailedException":
-                return
-            raise StorageUnavailable("the news store is unavailable") from exc
+        self._table.update_if(P(_post_pk(post.post_id), POST_SK), actions, P.alert_fingerprint == post.alert_fingerprint)

@@ -2,7 +2,7 @@
 server pricing, payment with the order, the two lifecycles, automatic full refunds checked against the
 wallet and the month's pending cashback, and many buyers racing for the last items of a product.
 
-Mirrors tests/service/test_orders.py. Every resident, merchant (business numbers from seed 5000 on) and
+Mirrors tests/unit/test_orders.py. Every resident, merchant (business numbers from seed 5000 on) and
 product here is unique to this file, and the clock is never moved: everything happens in the real
 current month, so each wallet's month is exactly this file's doing.
 """

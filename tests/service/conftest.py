@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
 import pytest
@@ -12,14 +10,10 @@ from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib import composition
+from chalicelib.adapters.bank import FakeBank
 from chalicelib.handlers.admin import seed_defaults
-from chalicelib.settings import Settings
-from chalicelib.storage.bank import FakeBank
 from devstack.resources import apply_bucket_notifications
-from tests.support import TEMPLATE, SettableClock, SigningKey, new_key
-
-ISSUER = "https://issuer.test"
-AUDIENCE = "seoro-test"
+from tests.support import TEMPLATE, Env, SettableClock, SigningKey, settings_for_tests
 
 
 @pytest.fixture(scope="session")
@@ -37,84 +31,20 @@ def create_stack(region: str = "ap-northeast-2") -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in outputs}
 
 
-class Env:
-    """The app on moto, with helpers that speak HTTP to it like the mobile apps do."""
+def deliver_from_sqs(env: Env) -> None:
+    """The local runner polls the settlement queue on moto and delivers its messages to the worker."""
+    from app import app
+    from devstack.runner import LocalRunner
 
-    def __init__(self, client: Client, clock: SettableClock, bank: FakeBank, key: SigningKey) -> None:
-        self.client = client
-        self.clock = clock
-        self.bank = bank
-        self.key = key
-
-    @property
-    def container(self) -> composition.Container:
-        return composition.container()
-
-    def token(self, role: str, sub: str, merchant_id: str | None = None, **kw: Any) -> str:
-        kw.setdefault("issuer", ISSUER)
-        kw.setdefault("audience", AUDIENCE)
-        return self.key.token(role, sub, merchant_id=merchant_id, **kw)
-
-    def headers(self, role: str, sub: str, merchant_id: str | None = None, key: str | None = None) -> dict[str, str]:
-        h = {"Authorization": f"Bearer {self.token(role, sub, merchant_id)}", "Content-Type": "application/json"}
-        if key is not None:
-            h["Idempotency-Key"] = key
-        return h
-
-    def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        role: str | None = None,
-        sub: str = "someone",
-        merchant_id: str | None = None,
-        body: Any = None,
-        key: str | None = None,
-        raw: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> tuple[int, Any]:
-        h = self.headers(role, sub, merchant_id, key) if role else {"Content-Type": "application/json"}
-        h.update(headers or {})
-        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        r = self.client.http.request(method, path, headers=h, body=payload.encode() if payload else b"")
-        return r.status_code, json.loads(r.body) if r.body else None
-
-    # -- the usual first steps --
-
-    def open_wallet(self, sub: str, dong: str = "청라1동", charge: int = 0) -> None:
-        status, body = self.call("POST", "/wallet", role="resident", sub=sub,
-                                 body={"dong": dong, "agree_terms": True})
-        assert status == 201, body
-        if charge:
-            status, body = self.call("POST", "/wallet/charges", role="resident", sub=sub,
-                                     body={"amount": charge}, key=new_key())
-            assert status == 201, body
-
-    def register_merchant(self, *, benefit_plus: bool = False, rate: int | None = None, number: str,
-                          **extra: Any) -> str:
-        body: dict[str, Any] = {"name": "가게", "business_number": number, "dong": "청라1동",
-                                "category": "restaurant", "benefit_plus": benefit_plus, **extra}
-        if rate is not None:
-            body["discount_rate"] = rate
-        status, out = self.call("POST", "/staff/merchants", role="staff", sub="staff1", body=body)
-        assert status == 201, out
-        return str(out["merchant_id"])
-
-    def pay(self, sub: str, merchant_id: str, amount: int, use_cashback: bool = True,
-            key: str | None = None) -> tuple[int, Any]:
-        return self.call("POST", "/payments", role="resident", sub=sub, key=key or new_key(),
-                         body={"merchant_id": merchant_id, "amount": amount, "use_cashback": use_cashback})
-
-    def wallet(self, sub: str) -> Any:
-        status, body = self.call("GET", "/wallet", role="resident", sub=sub)
-        assert status == 200, body
-        return body
-
-
-# Valid business registration numbers (check digit holds) for tests.
-BIZ = ['1248100998', '2208162517', '1008100105', '1018100108', '1028100101', '1038100104', '1048100107',
-       '1058100100', '1068100103', '1078100106', '1088100109', '1098100102']
+    sqs = boto3.client("sqs", region_name="ap-northeast-2")
+    runner = LocalRunner(app, env.clock, sqs)
+    url = sqs.get_queue_url(QueueName="seoro-settlement")["QueueUrl"]
+    for _ in range(200):
+        attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        if int(attrs["ApproximateNumberOfMessages"]) + int(attrs["ApproximateNumberOfMessagesNotVisible"]) == 0:
+            return
+        runner.poll_queues()
+    raise AssertionError("the settlement queue did not drain")
 
 
 @pytest.fixture
@@ -122,9 +52,7 @@ def env(signing_key: SigningKey) -> Iterator[Env]:
     with mock_aws():
         outputs = create_stack()
         clock = SettableClock()
-        bank = FakeBank()
-        settings = Settings(
-            stage="test",
+        settings = settings_for_tests(
             table_name=outputs["TableName"],
             notices_bucket=outputs["NoticesBucket"],
             reports_bucket=outputs["ReportsBucket"],
@@ -132,15 +60,11 @@ def env(signing_key: SigningKey) -> Iterator[Env]:
             exports_bucket=outputs["ExportsBucket"],
             pii_key_arn=outputs["PiiKeyArn"],
             auth_jwks_file=str(signing_key.jwks_file),
-            auth_issuer=ISSUER,
-            auth_audience=AUDIENCE,
-            contention_deadline_seconds=30.0,
-            settlement_shards=8,
         )
-        composition.override(settings=settings, clock=clock, bank=bank)
+        composition.override(settings=settings, clock=clock, bank=FakeBank())
         seed_defaults()
         from app import app
 
         with Client(app) as client:
-            yield Env(client, clock, bank, signing_key)
+            yield Env(client, clock, signing_key, deliver_from_sqs)
         composition.reset()

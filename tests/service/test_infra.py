@@ -19,15 +19,15 @@ from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib import composition
+from chalicelib.adapters.bank import FakeBank
 from chalicelib.domain.months import KST
 from chalicelib.handlers.admin import seed_defaults
 from chalicelib.settings import Settings
-from chalicelib.storage.bank import FakeBank
 from devstack.resources import apply_bucket_notifications, create_stack, output_env_name
 from devstack.runner import FakeLambdaContext, LocalRunner
 from infra import merge
-from tests.service.conftest import AUDIENCE, BIZ, ISSUER, Env
-from tests.support import SettableClock, SigningKey, new_key
+from tests.service.conftest import deliver_from_sqs
+from tests.support import AUDIENCE, BIZ, ISSUER, Env, SettableClock, SigningKey, new_key
 
 REGION = "ap-northeast-2"
 PREFIX = "seoro-infra-test"
@@ -67,7 +67,7 @@ def stack(signing_key: SigningKey) -> Iterator[tuple[Env, dict[str, str]]]:
         from app import app
 
         with Client(app) as client:
-            yield Env(client, clock, FakeBank(), signing_key), outputs
+            yield Env(client, clock, signing_key, deliver_from_sqs), outputs
         composition.reset()
 
 
@@ -300,7 +300,7 @@ def test_a_month_of_real_work_on_the_created_resources_needs_nothing_beyond_each
     env.clock.set(at(2020, 4, 1, 9))
     s3 = boto3.client("s3", region_name=REGION)
     bucket = composition.container().settings.notices_bucket
-    sns = composition.container().sns
+    sns = composition.container().client("sns")
     publish, down = sns.publish, [RuntimeError("SNS is down")]
 
     def flaky_publish(**kw: Any) -> Any:

@@ -10,8 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.service.conftest import Env
-from tests.support import TEMPLATE
+from tests.support import TEMPLATE, Env
 
 QUEUE = "seoro-notices"
 BUCKET = "seoro-notices-local"
@@ -316,10 +315,10 @@ def test_keys_arrive_url_encoded_and_are_decoded(board: Board) -> None:
     assert board.staff()[0]["status"] == "published"
 
 
-class FailingSns:
-    """SNS that is down."""
+class FailingAlerts:
+    """Alerts whose SNS is down."""
 
-    def publish(self, **kwargs: Any) -> None:
+    def publish(self, slug: str, message: str, post_id: str) -> None:
         raise ConnectionError("SNS is unavailable")
 
 
@@ -328,7 +327,8 @@ def test_a_failed_push_fails_the_message_and_its_redelivery_pushes_the_alert_onc
 
     board.listen("all")
     c = board.env.container
-    composition.override(settings=c.settings, clock=c.clock, bank=c.bank, sns=FailingSns())
+    working = c.alerts
+    composition.amend(alerts=FailingAlerts())
     board.s3.put_object(Bucket=BUCKET, Key="notices/fire.md", Body=notice(title="산불", category="disaster", dongs="all"))
     bodies = board.pending()
     board.s3.put_object(Bucket=BUCKET, Key="notices/market.md", Body=notice(title="장터", dongs="all"))
@@ -336,21 +336,22 @@ def test_a_failed_push_fails_the_message_and_its_redelivery_pushes_the_alert_onc
     failed = board.env.client.lambda_.invoke("notice_uploads", event).payload["batchItemFailures"]
     assert len(failed) == 1  # only the message whose alert could not be pushed comes back
     assert {p["title"] for p in board.news()[1]["items"]} == {"산불", "장터"}  # both posts are published
-    composition.override(settings=c.settings, clock=c.clock, bank=c.bank)
+    composition.amend(alerts=working)
     board.invoke(bodies)  # SQS delivers it again
     board.invoke(bodies)
     assert [a["title"] for a in board.alerts("all")] == ["산불"]
 
 
 def test_two_workers_racing_for_one_alert_push_it_once(board: Board) -> None:
-    from chalicelib.domain.news import parse_notice, post_id_for, revise
+    from chalicelib.domain.news import revise
+    from chalicelib.domain.notices import parse_notice, post_id_for
     from chalicelib.handlers import news
 
     board.listen("all")
     parsed = parse_notice(notice(title="가스 누출", category="disaster", dongs="all"))
     assert parsed.notice is not None
     fresh = revise(None, parsed.notice, post_id_for("notices/gas.md"), "notices/gas.md", "", T0)
-    repo = board.env.container.news
+    repo = board.env.repos.news
     repo.save(None, (fresh, 0))
     stored = repo.get_post(fresh.post_id)
     assert stored is not None and stored.needs_alert
@@ -381,10 +382,11 @@ def test_an_alert_the_schedule_could_not_push_is_pushed_at_its_next_run(board: B
     board.listen("all")
     board.upload("drill", notice(category="disaster", dongs="all", publish_at="2020-03-11T10:00:00+09:00"))
     c = board.env.container
-    composition.override(settings=c.settings, clock=c.clock, bank=c.bank, sns=FailingSns())
+    working = c.alerts
+    composition.amend(alerts=FailingAlerts())
     assert board.tick(datetime(2020, 3, 11, 1, 0, tzinfo=UTC)) == ran(published=1, failed=1)
     assert len(board.news()[1]["items"]) == 1 and board.alerts("all") == []
-    composition.override(settings=c.settings, clock=c.clock, bank=c.bank)
+    composition.amend(alerts=working)
     assert board.tick(datetime(2020, 3, 11, 1, 1, tzinfo=UTC)) == ran(alerts=1)
     assert len(board.alerts("all")) == 1
     assert board.tick(datetime(2020, 3, 11, 1, 2, tzinfo=UTC))["alerts"] == 0

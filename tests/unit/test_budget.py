@@ -20,6 +20,8 @@ BUDGETED = Policy(
     2_000_000,
 )
 
+AT = "2020-03-10T12:00:00+09:00"
+
 
 @given(st.integers(0, 10**12))
 def test_caps_add_up_to_the_budget_exactly(budget: int):
@@ -70,10 +72,10 @@ def test_a_payment_gets_only_what_is_left_of_the_budget():
 def test_a_refund_takes_back_no_more_than_was_granted_and_that_returns_to_the_budget():
     wallet = Wallet("u", "청라1동", charged_balance=500_000, version=1)
     capped = pay(wallet, ResidentMonth("u", "2021-06"), 100_000, left=1_500)   # F would give 4,000
-    refund = apply_refund(capped.payment, capped.wallet, capped.month, BUDGETED, 50_000)
+    refund = apply_refund(capped.payment, capped.wallet, capped.month, BUDGETED, 50_000, movement_id="mv", at=AT)
     # accrued 1,500 ≤ F(50,000) = 2,000: the resident keeps it all, nothing returns
     assert refund.accruals == {"city-base": 0}
-    whole = apply_refund(refund.payment, refund.wallet, refund.month, BUDGETED, None)
+    whole = apply_refund(refund.payment, refund.wallet, refund.month, BUDGETED, None, movement_id="mv", at=AT)
     assert whole.accruals == {"city-base": -1_500} and whole.month.accrued["city-base"] == 0
 
 

@@ -13,23 +13,18 @@ from chalicelib.domain.dongs import DONGS
 from chalicelib.domain.months import KST
 from chalicelib.domain.news import (
     DONG_SLUGS,
-    MAX_NOTICE_BYTES,
     STATUS_PUBLISHED,
     STATUS_RETIRED,
     STATUS_SCHEDULED,
     NoticeRecord,
-    Parsed,
     Post,
     advance,
     alert_slugs,
-    error_key,
     listing_rank,
-    notice_name,
-    parse_notice,
-    post_id_for,
     retire,
     revise,
 )
+from chalicelib.domain.notices import MAX_NOTICE_BYTES, Parsed, error_key, notice_name, parse_notice, post_id_for
 from chalicelib.markdown import render
 
 SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "sample-notice.md"

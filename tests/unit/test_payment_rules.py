@@ -7,9 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain.errors import InsufficientFunds, InvalidState, LimitExceeded, ValidationFailed
+from chalicelib.domain.ledger import Movement, balances_match
 from chalicelib.domain.payment import Payment, PaymentRequest, apply_payment, apply_refund, discount_for
 from chalicelib.domain.policy import SEASON2
 from chalicelib.domain.wallet import ResidentMonth, Wallet, apply_charge
+
+AT = "2020-03-10T12:00:00+09:00"
 
 
 def req(amount: int, *, bp: int = 0, use_cashback: bool = True, channel: str = "store") -> PaymentRequest:
@@ -39,6 +42,8 @@ def test_cashback_is_drawn_first_and_only_the_charged_part_earns():
     assert out.month.eligible_spend == 7_000
     assert out.payment.cashback == {"city-base": 280, "gu-extra": 70, "benefit-plus": 0}
     assert (out.wallet.charged_balance, out.wallet.cashback_balance) == (43_000, 0)
+    assert out.movement == Movement("u", "p1", "payment", "p1", -7_000, -3_000, "2020-03-01T10:00:00+09:00", "m",
+                                    gross=10_000, discount=0)
 
 
 def test_a_resident_may_keep_the_cashback_and_pay_from_charged_only():
@@ -71,12 +76,13 @@ def test_a_settled_month_takes_no_more_payments():
 def test_refund_returns_the_charged_part_first_and_reverses_accruals():
     wallet = Wallet("u", "청라1동", charged_balance=50_000, cashback_balance=3_000, version=1)
     paid = apply_payment(wallet, ResidentMonth("u", "2020-03"), SEASON2, req(10_000))
-    partial = apply_refund(paid.payment, paid.wallet, paid.month, SEASON2, 8_000)
+    partial = apply_refund(paid.payment, paid.wallet, paid.month, SEASON2, 8_000, movement_id="mv", at=AT)
     assert (partial.to_charged, partial.to_cashback) == (7_000, 1_000)
+    assert partial.movement == Movement("u", "mv", "refund", paid.payment.payment_id, 7_000, 1_000, AT, "m")
     assert partial.month.eligible_spend == 0
     assert partial.payment.cashback == {"city-base": 0, "gu-extra": 0, "benefit-plus": 0}
     assert partial.payment.status == "partially_refunded"
-    rest = apply_refund(partial.payment, partial.wallet, partial.month, SEASON2, None)
+    rest = apply_refund(partial.payment, partial.wallet, partial.month, SEASON2, None, movement_id="mv", at=AT)
     assert (rest.amount, rest.to_charged, rest.to_cashback) == (2_000, 0, 2_000)
     assert rest.payment.status == "refunded"
     assert (rest.wallet.charged_balance, rest.wallet.cashback_balance) == (50_000, 3_000)
@@ -86,10 +92,10 @@ def test_refund_above_what_is_left_is_a_validation_error_and_nothing_left_is_inv
     wallet = Wallet("u", "청라1동", charged_balance=50_000, version=1)
     paid = apply_payment(wallet, ResidentMonth("u", "2020-03"), SEASON2, req(10_000))
     with pytest.raises(ValidationFailed):
-        apply_refund(paid.payment, paid.wallet, paid.month, SEASON2, 10_001)
-    done = apply_refund(paid.payment, paid.wallet, paid.month, SEASON2, None)
+        apply_refund(paid.payment, paid.wallet, paid.month, SEASON2, 10_001, movement_id="mv", at=AT)
+    done = apply_refund(paid.payment, paid.wallet, paid.month, SEASON2, None, movement_id="mv", at=AT)
     with pytest.raises(InvalidState):
-        apply_refund(done.payment, done.wallet, done.month, SEASON2, 1)
+        apply_refund(done.payment, done.wallet, done.month, SEASON2, 1, movement_id="mv", at=AT)
 
 
 def test_refund_of_a_settled_month_becomes_an_adjustment_on_the_wallet():
@@ -98,7 +104,7 @@ def test_refund_of_a_settled_month_becomes_an_adjustment_on_the_wallet():
     from dataclasses import replace
 
     settled = replace(paid.month, settled=True)
-    out = apply_refund(paid.payment, paid.wallet, settled, SEASON2, 200_000)
+    out = apply_refund(paid.payment, paid.wallet, settled, SEASON2, 200_000, movement_id="mv", at=AT)
     expected = sum(p.accrual(400_000, 200_000) for p in SEASON2.programs if p.program_id != "benefit-plus")
     assert out.wallet.adjustment_due == expected < 0
     assert out.month.accrued["city-base"] == SEASON2.programs[0].cumulative(200_000)
@@ -107,12 +113,14 @@ def test_refund_of_a_settled_month_becomes_an_adjustment_on_the_wallet():
 def test_charging_is_refused_whole_above_the_monthly_limit_or_the_balance_limit():
     wallet = Wallet("u", "청라1동", charged_balance=0, version=1)
     month = ResidentMonth("u", "2020-03", charged=900_000)
-    assert apply_charge(wallet, month, 100_000, SEASON2).month.charged == 1_000_000
+    topped = apply_charge(wallet, month, 100_000, SEASON2, charge_id="chg", movement_id="mv", at=AT)
+    assert topped.month.charged == 1_000_000
+    assert topped.movement == Movement("u", "mv", "charge", "chg", 100_000, 0, AT)
     with pytest.raises(LimitExceeded):
-        apply_charge(wallet, month, 100_001, SEASON2)
+        apply_charge(wallet, month, 100_001, SEASON2, charge_id="chg", movement_id="mv", at=AT)
     rich = Wallet("u", "청라1동", charged_balance=1_500_000, cashback_balance=400_000, version=1)
     with pytest.raises(LimitExceeded):
-        apply_charge(rich, ResidentMonth("u", "2020-03"), 100_001, SEASON2)
+        apply_charge(rich, ResidentMonth("u", "2020-03"), 100_001, SEASON2, charge_id="chg", movement_id="mv", at=AT)
 
 
 operations = st.lists(
@@ -128,9 +136,11 @@ operations = st.lists(
 @settings(max_examples=200, deadline=None)
 @given(operations)
 def test_any_sequence_keeps_balances_non_negative_and_accruals_equal_f_of_net_spend(ops):
+    """…and the movements the outcomes carry always add up to the balances."""
     wallet = Wallet("u", "청라1동", charged_balance=300_000, cashback_balance=20_000, version=1)
     month = ResidentMonth("u", "2020-03")
     payments: list[Payment] = []
+    moved = [Movement("u", "opening", "charge", "opening", 300_000, 20_000, AT)]
     for kind, a, b, flag in ops:
         try:
             if kind == "pay":
@@ -139,17 +149,22 @@ def test_any_sequence_keeps_balances_non_negative_and_accruals_equal_f_of_net_sp
                 out = apply_payment(wallet, month, SEASON2, r)
                 payments.append(out.payment)
                 wallet, month = out.wallet, out.month
+                moved.append(out.movement)
             elif kind == "refund" and payments:
                 i = a % len(payments)
-                ref = apply_refund(payments[i], wallet, month, SEASON2, None if flag else min(b, payments[i].refundable))
+                amount = None if flag else min(b, payments[i].refundable)
+                ref = apply_refund(payments[i], wallet, month, SEASON2, amount, movement_id="mv", at=AT)
                 payments[i] = ref.payment
                 wallet, month = ref.wallet, ref.month
+                moved.append(ref.movement)
             elif kind == "charge":
-                c = apply_charge(wallet, month, a, SEASON2)
+                c = apply_charge(wallet, month, a, SEASON2, charge_id="chg", movement_id="mv", at=AT)
                 wallet, month = c.wallet, c.month
+                moved.append(c.movement)
         except (InsufficientFunds, LimitExceeded, InvalidState, ValidationFailed):
             pass
         assert wallet.charged_balance >= 0 and wallet.cashback_balance >= 0
+        assert balances_match(wallet.charged_balance, wallet.cashback_balance, moved)
     for program in SEASON2.programs:
         net = sum(p.from_charged - p.refunded_charged for p in payments if program.program_id in p.programs)
         assert month.spend.get(program.program_id, 0) == net

@@ -1,0 +1,47 @@
+"""Merchants, their menus and their mall products (storage/merchants.py)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from chalicelib.domain.merchant import Merchant
+from chalicelib.domain.orders import MenuItem, Product
+from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
+
+
+class Merchants(Protocol):
+    def want(self, batch: Batch, merchant_id: str) -> Slot[Merchant | None]: ...
+
+    def add(self, merchant: Merchant) -> None:
+        """Register a merchant; a business number registers one merchant only (`Conflict`)."""
+        ...
+
+    def approve_mall(self, merchant_id: str, mall: str) -> None:
+        """Add a mall to the merchant's approved malls (idempotent); unknown merchant: `NotFound`."""
+        ...
+
+    def find(
+        self, dong: str | None, benefit_plus: bool | None, delivery: bool | None, limit: int, cursor: str | None
+    ) -> Page[Merchant]:
+        """Registered merchants in registration order, filtered."""
+        ...
+
+
+class Catalogue(Protocol):
+    """Delivery menus and mall products."""
+
+    def want_menu(self, batch: Batch, merchant_id: str) -> Slot[dict[str, MenuItem] | None]: ...
+
+    def put_menu(self, merchant_id: str, items: list[MenuItem], at: str) -> None: ...
+
+    def want_products(self, batch: Batch, mall: str, product_ids: list[str]) -> Slot[dict[str, Product]]: ...
+
+    def put_product(self, product: Product) -> None:
+        """Create or replace a product; an id another seller holds in that mall is `Conflict`."""
+        ...
+
+    def products(self, mall: str, limit: int, cursor: str | None) -> Page[Product]: ...
+
+    def stage_stock(self, tx: Tx, mall: str, product_id: str, delta: int) -> None:
+        """Move a product's stock; taking stock (delta < 0) is conditioned on enough being left."""
+        ...

@@ -1,0 +1,45 @@
+"""Wallets, residents' months and the ledger (storage/wallets.py)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from chalicelib.domain.ledger import Movement
+from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
+from chalicelib.domain.wallet import ResidentMonth, Wallet
+
+
+class Wallets(Protocol):
+    """One wallet per resident, its monthly counters, and every movement of its money."""
+
+    def want(self, batch: Batch, user_id: str) -> Slot[Wallet | None]: ...
+
+    def want_month(self, batch: Batch, user_id: str, month: str) -> Slot[ResidentMonth]:
+        """The resident's counters of `month` (empty, version 0, when there are none yet)."""
+        ...
+
+    def open(self, wallet: Wallet) -> None:
+        """Store a new wallet; a second one for the same resident is `Conflict`."""
+        ...
+
+    def stage(self, tx: Tx, wallet: Wallet, read_version: int) -> None:
+        """Write the wallet if it is still at `read_version` (0: if it does not exist yet)."""
+        ...
+
+    def stage_month(self, tx: Tx, month: ResidentMonth, read_version: int) -> None: ...
+
+    def stage_movement(self, tx: Tx, movement: Movement) -> None:
+        """Record a movement (never overwritten: its id is unique)."""
+        ...
+
+    def movements(self, user_id: str) -> list[Movement]:
+        """Every movement of the resident's wallet, oldest first."""
+        ...
+
+    def in_shard(self, shard: int, cursor: str | None, limit: int) -> Page[Wallet]:
+        """One page of the wallets of a settlement shard."""
+        ...
+
+    def months_of(self, user_ids: list[str], month: str) -> dict[str, ResidentMonth]:
+        """The residents' counters of `month` in one consistent read (absent ones are empty)."""
+        ...

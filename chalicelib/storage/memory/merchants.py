@@ -1,0 +1,89 @@
+"""The in-memory twin of `storage/merchants.py`."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.merchant import Merchant
+from chalicelib.domain.orders import MenuItem, Product
+from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
+from chalicelib.storage.memory.table import Change, MemoryTable, absent, page, put
+
+
+class MemoryMerchants:
+    def __init__(self, table: MemoryTable) -> None:
+        self._t = table
+
+    def want(self, batch: Batch, merchant_id: str) -> Slot[Merchant | None]:
+        slot: Slot[Merchant | None] = batch.slot(None)
+        batch.want(("merchant", merchant_id), slot.fill)
+        return slot
+
+    def add(self, merchant: Merchant) -> None:
+        def taken() -> Exception:
+            return Conflict("a merchant with this business number is already registered")
+
+        tx = self._t.tx()
+        tx.add(absent(("bizno", merchant.business_number), merchant.merchant_id, taken))
+        tx.add(absent(("merchant", merchant.merchant_id), merchant, taken))
+        tx.commit()
+
+    def approve_mall(self, merchant_id: str, mall: str) -> None:
+        def approve(m: Merchant) -> Merchant:
+            return m if mall in m.malls else replace(m, malls=(*m.malls, mall))
+
+        if not self._t.write_if(Change(("merchant", merchant_id), approve, lambda m: m is not None)):
+            raise NotFound("no such merchant")
+
+    def find(
+        self, dong: str | None, benefit_plus: bool | None, delivery: bool | None, limit: int, cursor: str | None
+    ) -> Page[Merchant]:
+        rows = [
+            (f"{m.created_at}#{m.merchant_id}", m)
+            for _, m in self._t.scan("merchant")
+            if (dong is None or m.dong == dong)
+            and (benefit_plus is None or m.benefit_plus == benefit_plus)
+            and (delivery is None or (m.delivery is not None) == delivery)
+        ]
+        return page(rows, cursor, limit, "merchants")
+
+
+class MemoryCatalogue:
+    def __init__(self, table: MemoryTable) -> None:
+        self._t = table
+
+    def want_menu(self, batch: Batch, merchant_id: str) -> Slot[dict[str, MenuItem] | None]:
+        slot: Slot[dict[str, MenuItem] | None] = batch.slot(None)
+        batch.want(("menu", merchant_id), slot.fill)
+        return slot
+
+    def put_menu(self, merchant_id: str, items: list[MenuItem], at: str) -> None:
+        menu = {i.item_id: i for i in items}
+        self._t.write(put(("menu", merchant_id), menu))
+
+    def want_products(self, batch: Batch, mall: str, product_ids: list[str]) -> Slot[dict[str, Product]]:
+        slot: Slot[dict[str, Product]] = batch.slot({})
+        def found(p: Product) -> None:
+            slot.change(lambda d: {**d, p.product_id: p})
+
+        for pid in product_ids:
+            batch.want(("product", f"{mall}#{pid}"), found)
+        return slot
+
+    def put_product(self, product: Product) -> None:
+        ok = self._t.write_if(Change(("product", f"{product.mall}#{product.product_id}"), lambda _: product,
+                                     lambda cur: cur is None or cur.seller_id == product.seller_id))
+        if not ok:
+            raise Conflict("another seller holds this product id in this mall")
+
+    def products(self, mall: str, limit: int, cursor: str | None) -> Page[Product]:
+        rows = [(p.product_id, p) for _, p in self._t.scan("product") if p.mall == mall]
+        return page(rows, cursor, limit, f"products:{mall}")
+
+    def stage_stock(self, tx: Tx, mall: str, product_id: str, delta: int) -> None:
+        tx.add(Change(
+            ("product", f"{mall}#{product_id}"),
+            lambda p: replace(p, stock=p.stock + delta),
+            lambda p: p is not None and (delta >= 0 or p.stock >= -delta),
+        ))  # fmt: skip

@@ -1,0 +1,182 @@
+"""The in-memory twin of the main table: domain objects by key, one lock, batched reads that see one
+consistent state, and transactions that check every condition before applying any write.
+
+The use-case tests run on it (no moto, no network); the contract tests in `tests/service/test_contract_*`
+hold it and the DynamoDB repositories to the same behaviour.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from chalicelib.domain.errors import Contention, ValidationFailed
+from chalicelib.domain.ports.unit import Key, Page, Slot
+
+T = TypeVar("T")
+
+
+def _always(current: Any) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Change:
+    """One write: the new value computed from the current one (None deletes), if `allowed` holds for the
+    current one; `refused` is the error a failed condition means (default `Contention`)."""
+
+    key: Key
+    apply: Callable[[Any], Any]
+    allowed: Callable[[Any], bool] = _always
+    refused: Callable[[], Exception] | None = None
+
+
+class MemoryTable:
+    """Objects by key. Values are frozen dataclasses (or plain values), never changed in place."""
+
+    def __init__(self) -> None:
+        self.items: dict[Key, Any] = {}
+        self.lock = threading.RLock()
+
+    def batch(self) -> MemoryBatch:
+        return MemoryBatch(self)
+
+    def tx(self) -> MemoryTx:
+        return MemoryTx(self)
+
+    def get(self, key: Key) -> Any | None:
+        with self.lock:
+            return self.items.get(key)
+
+    def write(self, change: Change) -> None:
+        """One write on its own (a transaction of one)."""
+        tx = self.tx()
+        tx.add(change)
+        tx.commit()
+
+    def write_if(self, change: Change) -> bool:
+        """One conditional write; False when its condition did not hold."""
+        with self.lock:
+            if not change.allowed(self.items.get(change.key)):
+                return False
+            self._apply(change)
+            return True
+
+    def scan(self, kind: str) -> list[tuple[Key, Any]]:
+        """Every (key, value) whose key's first part is `kind`."""
+        with self.lock:
+            return [(k, v) for k, v in self.items.items() if k[0] == kind]
+
+    def _apply(self, change: Change) -> None:
+        value = change.apply(self.items.get(change.key))
+        if value is None:
+            self.items.pop(change.key, None)
+        else:
+            self.items[change.key] = value
+
+
+@dataclass
+class MemoryBatch:
+    table: MemoryTable
+    _wanted: dict[Key, list[Callable[[Any], None]]] = field(default_factory=dict)
+    _slots: list[Slot[Any]] = field(default_factory=list)
+
+    def slot(self, default: T) -> Slot[T]:
+        s = Slot(default)
+        self._slots.append(s)
+        return s
+
+    def want(self, key: Key, found: Callable[[Any], None]) -> None:
+        self._wanted.setdefault(key, []).append(found)
+
+    def run(self) -> None:
+        with self.table.lock:
+            present = [(self.table.items[k], fns) for k, fns in self._wanted.items() if k in self.table.items]
+        for value, fns in present:
+            for found in fns:
+                found(value)
+        for s in self._slots:
+            s.ready()
+
+
+@dataclass
+class MemoryTx:
+    table: MemoryTable
+    _changes: list[Change] = field(default_factory=list)
+
+    def add(self, write: Any) -> None:
+        if not isinstance(write, Change):
+            raise TypeError(f"an in-memory transaction takes Change, not {type(write).__name__}")
+        self._changes.append(write)
+
+    def commit(self) -> None:
+        with self.table.lock:
+            for change in self._changes:
+                if not change.allowed(self.table.items.get(change.key)):
+                    raise (change.refused or _contention)()
+            for change in self._changes:
+                self.table._apply(change)
+
+
+def _contention() -> Exception:
+    return Contention("a concurrent request changed the same records")
+
+
+def versioned(key: Key, value: Any, read_version: int, refused: Callable[[], Exception] | None = None) -> Change:
+    """Write `value` if the stored one is still at `read_version` (0: if there is none)."""
+
+    def allowed(current: Any) -> bool:
+        if read_version == 0:
+            return current is None
+        return current is not None and getattr(current, "version", None) == read_version
+
+    return Change(key, lambda _: value, allowed, refused)
+
+
+def put(key: Key, value: Any) -> Change:
+    """Write `value` whatever is stored (None deletes)."""
+    return Change(key, lambda _: value)
+
+
+def absent(key: Key, value: Any, refused: Callable[[], Exception] | None = None) -> Change:
+    """Write `value` only where nothing is stored yet."""
+    return Change(key, lambda _: value, lambda current: current is None, refused)
+
+
+def page(
+    rows: Iterable[tuple[str, T]], cursor: str | None, limit: int, scope: str, *, newest_first: bool = False
+) -> Page[T]:
+    """A page of `rows` (sort key, value), in sort-key order (descending if `newest_first`), after the
+    cursor's sort key.
+
+    The cursor is opaque to callers and names the list it was made for, so one list's cursor is a 400
+    on another, as with DynamoDB's.
+    """
+    after = _decode(cursor, scope)
+    beyond = (lambda k: k < after) if newest_first else (lambda k: k > after)
+    ordered = sorted((r for r in rows if after is None or beyond(r[0])), key=lambda r: r[0], reverse=newest_first)
+    chosen = ordered[:limit]
+    more = len(ordered) > limit
+    return Page(items=[v for _, v in chosen], next=_encode(scope, chosen[-1][0]) if more and chosen else None)
+
+
+def _encode(scope: str, after: str) -> str:
+    raw = json.dumps({"scope": scope, "after": after}, ensure_ascii=False, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def _decode(cursor: str | None, scope: str) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError) as exc:
+        raise ValidationFailed("next is not a valid cursor") from exc
+    if not isinstance(data, dict) or data.get("scope") != scope or not isinstance(data.get("after"), str):
+        raise ValidationFailed("next is not a valid cursor for this list")
+    return str(data["after"])

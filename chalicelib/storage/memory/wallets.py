@@ -1,0 +1,51 @@
+"""The in-memory twin of `storage/wallets.py`."""
+
+from __future__ import annotations
+
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.ledger import Movement
+from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
+from chalicelib.domain.settlement import shard_of
+from chalicelib.domain.wallet import ResidentMonth, Wallet
+from chalicelib.storage.memory.table import MemoryTable, absent, page, versioned
+
+
+class MemoryWallets:
+    def __init__(self, table: MemoryTable, shards: int) -> None:
+        self._t = table
+        self.shards = shards
+
+    def want(self, batch: Batch, user_id: str) -> Slot[Wallet | None]:
+        slot: Slot[Wallet | None] = batch.slot(None)
+        batch.want(("wallet", user_id), slot.fill)
+        return slot
+
+    def want_month(self, batch: Batch, user_id: str, month: str) -> Slot[ResidentMonth]:
+        slot = batch.slot(ResidentMonth(user_id, month))
+        batch.want(("month", f"{user_id}#{month}"), slot.fill)
+        return slot
+
+    def open(self, wallet: Wallet) -> None:
+        if not self._t.write_if(absent(("wallet", wallet.user_id), wallet)):
+            raise Conflict("a wallet is already open for this resident")
+
+    def stage(self, tx: Tx, wallet: Wallet, read_version: int) -> None:
+        tx.add(versioned(("wallet", wallet.user_id), wallet, read_version))
+
+    def stage_month(self, tx: Tx, month: ResidentMonth, read_version: int) -> None:
+        tx.add(versioned(("month", f"{month.user_id}#{month.month}"), month, read_version))
+
+    def stage_movement(self, tx: Tx, movement: Movement) -> None:
+        mv = movement
+        tx.add(absent(("ledger", f"{mv.user_id}#{mv.created_at}#{mv.movement_id}"), mv))
+
+    def movements(self, user_id: str) -> list[Movement]:
+        rows = [(k[1], v) for k, v in self._t.scan("ledger") if v.user_id == user_id]
+        return [v for _, v in sorted(rows, key=lambda r: r[0])]
+
+    def in_shard(self, shard: int, cursor: str | None, limit: int) -> Page[Wallet]:
+        rows = [(w.user_id, w) for _, w in self._t.scan("wallet") if shard_of(w.user_id, self.shards) == shard]
+        return page(rows, cursor, limit, f"wallets-in-shard:{shard}")
+
+    def months_of(self, user_ids: list[str], month: str) -> dict[str, ResidentMonth]:
+        return {u: self._t.get(("month", f"{u}#{month}")) or ResidentMonth(u, month) for u in user_ids}

@@ -1,0 +1,248 @@
+"""Merchants and their catalogue:
+
+| item     | pk                 | sk         | gsi1 (pk / sk)             |
+|----------|--------------------|------------|----------------------------|
+| merchant | `MER#<id>`         | `MERCHANT` | `MERCHANTS` / `<time>#<id>` |
+| bizno    | `BIZ#<number>`     | `BIZ`      |                            |
+| menu     | `MER#<id>`         | `MENU`     |                            |
+| product  | `PROD#<mall>#<id>` | `PRODUCT`  | `MALL#<mall>` / `<id>`      |
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+
+from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.merchant import Delivery, Merchant
+from chalicelib.domain.orders import MenuItem, Product
+from chalicelib.domain.ports.unit import Batch, Key, Page, Slot, Tx
+from chalicelib.storage.table import PAGE_KEYS, Put, Table, Update
+
+MERCHANTS_GSI = "MERCHANTS"
+
+
+@dataclass(frozen=True)
+class Items:
+    MerchantItem: Any
+    BizItem: Any
+    MenuItemsItem: Any
+    ProductItem: Any
+
+
+def define(Item: Any) -> Items:
+    class MerchantItem(Item, discriminator="merchant"):  # type: ignore[call-arg]
+        merchant_id = UnicodeAttribute()
+        name = UnicodeAttribute()
+        business_number = UnicodeAttribute()
+        dong = UnicodeAttribute()
+        category = UnicodeAttribute()
+        benefit_plus = BooleanAttribute()
+        discount_rate = NumberAttribute()
+        delivery_fee = NumberAttribute(null=True)
+        delivery_min_order = NumberAttribute(null=True)
+        delivery_dongs = ListAttribute[str](of=UnicodeAttribute, null=True)
+        malls = ListAttribute[str](of=UnicodeAttribute, default=list)
+        food_complex = BooleanAttribute(default=False)
+        created_at = UnicodeAttribute()
+
+    class BizItem(Item, discriminator="bizno"):  # type: ignore[call-arg]
+        merchant_id = UnicodeAttribute()
+
+    class MenuItemsItem(Item, discriminator="menu"):  # type: ignore[call-arg]
+        items = UnicodeAttribute()
+        updated_at = UnicodeAttribute()
+
+    class ProductItem(Item, discriminator="product"):  # type: ignore[call-arg]
+        mall = UnicodeAttribute()
+        product_id = UnicodeAttribute()
+        seller_id = UnicodeAttribute()
+        name = UnicodeAttribute()
+        price = NumberAttribute()
+        stock = NumberAttribute()
+        shipping_fee = NumberAttribute()
+        discount_rate = NumberAttribute(default=0)
+        version = NumberAttribute(default=1)
+
+    return Items(MerchantItem, BizItem, MenuItemsItem, ProductItem)
+
+
+def merchant_key(merchant_id: str) -> Key:
+    return f"MER#{merchant_id}", "MERCHANT"
+
+
+def menu_key(merchant_id: str) -> Key:
+    return f"MER#{merchant_id}", "MENU"
+
+
+def product_key(mall: str, product_id: str) -> Key:
+    return f"PROD#{mall}#{product_id}", "PRODUCT"
+
+
+def to_merchant(it: Any) -> Merchant:
+    delivery = None
+    if it.delivery_fee is not None:
+        delivery = Delivery(
+            fee=int(it.delivery_fee), min_order=int(it.delivery_min_order or 0), dongs=tuple(it.delivery_dongs or ())
+        )
+    return Merchant(
+        merchant_id=it.merchant_id,
+        name=it.name,
+        business_number=it.business_number,
+        dong=it.dong,
+        category=it.category,
+        benefit_plus=bool(it.benefit_plus),
+        discount_rate=int(it.discount_rate),
+        delivery=delivery,
+        malls=tuple(it.malls or ()),
+        food_complex=bool(it.food_complex),
+        created_at=it.created_at,
+    )
+
+
+def to_product(it: Any) -> Product:
+    return Product(
+        mall=it.mall,
+        product_id=it.product_id,
+        seller_id=it.seller_id,
+        name=it.name,
+        price=int(it.price),
+        stock=int(it.stock),
+        shipping_fee=int(it.shipping_fee),
+        discount_rate=int(it.discount_rate or 0),
+        version=int(it.version or 1),
+    )
+
+
+def menu_to_json(items: list[MenuItem]) -> str:
+    return json.dumps([asdict(i) for i in items], ensure_ascii=False, separators=(",", ":"))
+
+
+def menu_from_json(text: str) -> dict[str, MenuItem]:
+    return {d["item_id"]: MenuItem(**d) for d in json.loads(text)}
+
+
+class DynamoMerchants:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+        self.m = table.define(define)
+
+    def want(self, batch: Batch, merchant_id: str) -> Slot[Merchant | None]:
+        slot: Slot[Merchant | None] = batch.slot(None)
+        batch.want(merchant_key(merchant_id), lambda it: slot.fill(to_merchant(it)))
+        return slot
+
+    def add(self, merchant: Merchant) -> None:
+        delivery = merchant.delivery
+        item = self.m.MerchantItem(
+            *merchant_key(merchant.merchant_id),
+            gsi1pk=MERCHANTS_GSI,
+            gsi1sk=f"{merchant.created_at}#{merchant.merchant_id}",
+            merchant_id=merchant.merchant_id,
+            name=merchant.name,
+            business_number=merchant.business_number,
+            dong=merchant.dong,
+            category=merchant.category,
+            benefit_plus=merchant.benefit_plus,
+            discount_rate=merchant.discount_rate,
+            delivery_fee=delivery.fee if delivery else None,
+            delivery_min_order=delivery.min_order if delivery else None,
+            delivery_dongs=list(delivery.dongs) if delivery else None,
+            malls=list(merchant.malls),
+            food_complex=merchant.food_complex,
+            created_at=merchant.created_at,
+        )
+        biz = self.m.BizItem(f"BIZ#{merchant.business_number}", "BIZ", merchant_id=merchant.merchant_id)
+        absent = self._table.Item.pk.does_not_exist()
+        tx = self._table.tx()
+        tx.add(Put(biz, absent, _number_taken))
+        tx.add(Put(item, absent, _number_taken))
+        tx.commit()
+
+    def approve_mall(self, merchant_id: str, mall: str) -> None:
+        M = self.m.MerchantItem
+        item = self._table.get(M, merchant_key(merchant_id))
+        if item is None:
+            raise NotFound("no such merchant")
+        if mall not in (item.malls or []):
+            self._table.guard(lambda: item.update(actions=[M.malls.set([*(item.malls or []), mall])]))
+
+    def find(
+        self, dong: str | None, benefit_plus: bool | None, delivery: bool | None, limit: int, cursor: str | None
+    ) -> Page[Merchant]:
+        M = self.m.MerchantItem
+        filt = None
+        for cond in (
+            M.dong == dong if dong is not None else None,
+            M.benefit_plus == benefit_plus if benefit_plus is not None else None,
+            (M.delivery_fee.exists() if delivery else M.delivery_fee.does_not_exist()) if delivery is not None else None,
+        ):
+            if cond is not None:
+                filt = cond if filt is None else filt & cond
+        return self._table.page(
+            lambda start: self._table.Item.gsi1.query(MERCHANTS_GSI, filter_condition=filt, limit=limit,
+                                                      last_evaluated_key=start),
+            to_merchant, cursor, limit, PAGE_KEYS, MERCHANTS_GSI,
+        )  # fmt: skip
+
+
+class DynamoCatalogue:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+        self.m = table.define(define)
+
+    def want_menu(self, batch: Batch, merchant_id: str) -> Slot[dict[str, MenuItem] | None]:
+        slot: Slot[dict[str, MenuItem] | None] = batch.slot(None)
+        batch.want(menu_key(merchant_id), lambda it: slot.fill(menu_from_json(it.items)))
+        return slot
+
+    def put_menu(self, merchant_id: str, items: list[MenuItem], at: str) -> None:
+        item = self.m.MenuItemsItem(*menu_key(merchant_id), items=menu_to_json(items), updated_at=at)
+        self._table.guard(item.save)
+
+    def want_products(self, batch: Batch, mall: str, product_ids: list[str]) -> Slot[dict[str, Product]]:
+        slot: Slot[dict[str, Product]] = batch.slot({})
+        def found(it: Any) -> None:
+            product = to_product(it)
+            slot.change(lambda d: {**d, product.product_id: product})
+
+        for pid in product_ids:
+            batch.want(product_key(mall, pid), found)
+        return slot
+
+    def put_product(self, product: Product) -> None:
+        P = self.m.ProductItem
+        item = P(
+            *product_key(product.mall, product.product_id),
+            gsi1pk=f"MALL#{product.mall}",
+            gsi1sk=product.product_id,
+            mall=product.mall,
+            product_id=product.product_id,
+            seller_id=product.seller_id,
+            name=product.name,
+            price=product.price,
+            stock=product.stock,
+            shipping_fee=product.shipping_fee,
+            discount_rate=product.discount_rate,
+            version=product.version,
+        )
+        if not self._table.save_if(item, P.pk.does_not_exist() | (P.seller_id == product.seller_id)):
+            raise Conflict("another seller holds this product id in this mall")
+
+    def products(self, mall: str, limit: int, cursor: str | None) -> Page[Product]:
+        return self._table.page(
+            lambda start: self._table.Item.gsi1.query(f"MALL#{mall}", limit=limit, last_evaluated_key=start),
+            to_product, cursor, limit, PAGE_KEYS, f"MALL#{mall}",
+        )  # fmt: skip
+
+    def stage_stock(self, tx: Tx, mall: str, product_id: str, delta: int) -> None:
+        P = self.m.ProductItem
+        condition = (P.stock >= -delta) if delta < 0 else P.pk.exists()
+        tx.add(Update(P(*product_key(mall, product_id)), [P.stock.add(delta)], condition))
+
+
+def _number_taken() -> Exception:
+    return Conflict("a merchant with this business number is already registered")

@@ -1,0 +1,234 @@
+"""Wallets, residents' months and the ledger, in the resident's item collection `U#<user>`:
+
+| item   | sk            | also                                     |
+|--------|---------------|------------------------------------------|
+| wallet | `WALLET`      | gsi2 `WSHARD#<nnn>` / `<user>` (settlement shards) |
+| month  | `M#<YYYY-MM>` |                                          |
+| ledger | `L#<time>#<id>` |                                        |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
+
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.ledger import Movement
+from chalicelib.domain.ports.unit import Batch, Key, Page, Slot, Tx
+from chalicelib.domain.settlement import shard_of
+from chalicelib.domain.wallet import ResidentMonth, Wallet
+from chalicelib.storage.table import GSI2_KEYS, Put, Table, int_map, version_condition
+
+
+@dataclass(frozen=True)
+class Items:
+    WalletItem: Any
+    MonthItem: Any
+    LedgerItem: Any
+
+
+def define(Item: Any) -> Items:
+    class WalletItem(Item, discriminator="wallet"):  # type: ignore[call-arg]
+        user_id = UnicodeAttribute()
+        dong = UnicodeAttribute()
+        charged_balance = NumberAttribute()
+        cashback_balance = NumberAttribute()
+        adjustment_due = NumberAttribute(default=0)
+        version = NumberAttribute()
+        created_at = UnicodeAttribute()
+        terms_agreed_at = UnicodeAttribute()
+
+    class MonthItem(Item, discriminator="month"):  # type: ignore[call-arg]
+        user_id = UnicodeAttribute()
+        month = UnicodeAttribute()
+        eligible_spend = NumberAttribute(default=0)
+        charged = NumberAttribute(default=0)
+        spend = MapAttribute[str, Any](default=dict)
+        accrued = MapAttribute[str, Any](default=dict)
+        settled = BooleanAttribute(default=False)
+        version = NumberAttribute()
+        credited = NumberAttribute(default=0)
+        settled_accrued = MapAttribute[str, Any](default=dict)
+        adjustment_applied = NumberAttribute(default=0)
+        auto_donated = NumberAttribute(default=0)
+
+    class LedgerItem(Item, discriminator="ledger"):  # type: ignore[call-arg]
+        user_id = UnicodeAttribute()
+        movement = UnicodeAttribute()
+        ref = UnicodeAttribute()
+        d_charged = NumberAttribute()
+        d_cashback = NumberAttribute()
+        created_at = UnicodeAttribute()
+        merchant_id = UnicodeAttribute(null=True)
+        gross = NumberAttribute(default=0)
+        discount = NumberAttribute(default=0)
+
+    return Items(WalletItem, MonthItem, LedgerItem)
+
+
+def user_pk(user_id: str) -> str:
+    return f"U#{user_id}"
+
+
+def wallet_key(user_id: str) -> Key:
+    return user_pk(user_id), "WALLET"
+
+
+def month_key(user_id: str, month: str) -> Key:
+    return user_pk(user_id), f"M#{month}"
+
+
+def shard_pk(shard: int) -> str:
+    return f"WSHARD#{shard:03d}"
+
+
+def to_wallet(it: Any) -> Wallet:
+    return Wallet(
+        user_id=it.user_id,
+        dong=it.dong,
+        charged_balance=int(it.charged_balance),
+        cashback_balance=int(it.cashback_balance),
+        adjustment_due=int(it.adjustment_due or 0),
+        version=int(it.version),
+        created_at=it.created_at,
+    )
+
+
+def to_month(it: Any) -> ResidentMonth:
+    return ResidentMonth(
+        user_id=it.user_id,
+        month=it.month,
+        eligible_spend=int(it.eligible_spend),
+        charged=int(it.charged),
+        spend=int_map(it.spend),
+        accrued=int_map(it.accrued),
+        settled=bool(it.settled),
+        version=int(it.version),
+        credited=int(it.credited or 0),
+        settled_accrued=int_map(it.settled_accrued),
+        adjustment_applied=int(it.adjustment_applied or 0),
+        auto_donated=int(it.auto_donated or 0),
+    )
+
+
+def to_movement(it: Any) -> Movement:
+    return Movement(
+        user_id=it.user_id,
+        movement_id=it.sk.rsplit("#", 1)[-1],
+        kind=it.movement,
+        ref=it.ref,
+        d_charged=int(it.d_charged),
+        d_cashback=int(it.d_cashback),
+        created_at=it.created_at,
+        merchant_id=it.merchant_id,
+        gross=int(it.gross or 0),
+        discount=int(it.discount or 0),
+    )
+
+
+class DynamoWallets:
+    def __init__(self, table: Table, shards: int) -> None:
+        self._table = table
+        self.m = table.define(define)
+        self.shards = shards
+
+    # ---- items (also used by the settlement benchmark's seeding) -----------------------------
+
+    def wallet_item(self, w: Wallet) -> Any:
+        return self.m.WalletItem(
+            *wallet_key(w.user_id),
+            gsi2pk=shard_pk(shard_of(w.user_id, self.shards)),
+            gsi2sk=w.user_id,
+            user_id=w.user_id,
+            dong=w.dong,
+            charged_balance=w.charged_balance,
+            cashback_balance=w.cashback_balance,
+            adjustment_due=w.adjustment_due,
+            version=w.version,
+            created_at=w.created_at,
+            terms_agreed_at=w.created_at,
+        )
+
+    def month_item(self, r: ResidentMonth) -> Any:
+        return self.m.MonthItem(
+            *month_key(r.user_id, r.month),
+            user_id=r.user_id,
+            month=r.month,
+            eligible_spend=r.eligible_spend,
+            charged=r.charged,
+            spend=dict(r.spend),
+            accrued=dict(r.accrued),
+            settled=r.settled,
+            version=r.version,
+            credited=r.credited,
+            settled_accrued=dict(r.settled_accrued),
+            adjustment_applied=r.adjustment_applied,
+            auto_donated=r.auto_donated,
+        )
+
+    def movement_item(self, mv: Movement) -> Any:
+        return self.m.LedgerItem(
+            user_pk(mv.user_id),
+            f"L#{mv.created_at}#{mv.movement_id}",
+            user_id=mv.user_id,
+            movement=mv.kind,
+            ref=mv.ref,
+            d_charged=mv.d_charged,
+            d_cashback=mv.d_cashback,
+            created_at=mv.created_at,
+            merchant_id=mv.merchant_id,
+            gross=mv.gross,
+            discount=mv.discount,
+        )
+
+    # ---- the unit of work --------------------------------------------------------------------
+
+    def want(self, batch: Batch, user_id: str) -> Slot[Wallet | None]:
+        slot: Slot[Wallet | None] = batch.slot(None)
+        batch.want(wallet_key(user_id), lambda it: slot.fill(to_wallet(it)))
+        return slot
+
+    def want_month(self, batch: Batch, user_id: str, month: str) -> Slot[ResidentMonth]:
+        slot = batch.slot(ResidentMonth(user_id, month))
+        batch.want(month_key(user_id, month), lambda it: slot.fill(to_month(it)))
+        return slot
+
+    def stage(self, tx: Tx, wallet: Wallet, read_version: int) -> None:
+        tx.add(Put(self.wallet_item(wallet), version_condition(self._table, self.m.WalletItem, read_version)))
+
+    def stage_month(self, tx: Tx, month: ResidentMonth, read_version: int) -> None:
+        tx.add(Put(self.month_item(month), version_condition(self._table, self.m.MonthItem, read_version)))
+
+    def stage_movement(self, tx: Tx, movement: Movement) -> None:
+        tx.add(Put(self.movement_item(movement), self._table.Item.pk.does_not_exist()))
+
+    # ---- on their own ------------------------------------------------------------------------
+
+    def open(self, wallet: Wallet) -> None:
+        if not self._table.save_if(self.wallet_item(wallet), self._table.Item.pk.does_not_exist()):
+            raise Conflict("a wallet is already open for this resident")
+
+    def movements(self, user_id: str) -> list[Movement]:
+        items = self._table.guard(
+            lambda: list(self.m.LedgerItem.query(user_pk(user_id), self._table.Item.sk.startswith("L#")))
+        )
+        return [to_movement(it) for it in items]
+
+    def in_shard(self, shard: int, cursor: str | None, limit: int) -> Page[Wallet]:
+        """The sparse gsi2 holds only wallets under WSHARD#."""
+        return self._table.page(
+            lambda start: self._table.Item.gsi2.query(shard_pk(shard), limit=limit, last_evaluated_key=start),
+            to_wallet, cursor, limit, GSI2_KEYS, shard_pk(shard),
+        )  # fmt: skip
+
+    def months_of(self, user_ids: list[str], month: str) -> dict[str, ResidentMonth]:
+        if not user_ids:
+            return {}
+        keys = [month_key(u, month) for u in user_ids]
+        found = {
+            it.user_id: to_month(it)
+            for it in self._table.guard(lambda: list(self.m.MonthItem.batch_get(keys, consistent_read=True)))
+        }
+        return {u: found.get(u) or ResidentMonth(u, month) for u in user_ids}

@@ -1,0 +1,70 @@
+"""Merchants: staff register them and approve mall sellers; anyone signed in finds and reads them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from chalicelib.web.api import SIGNED_IN, STAFF, Call, Routes
+from chalicelib.web.schemas.malls import MallApprovalIn
+from chalicelib.web.schemas.merchants import (
+    DeliveryOut,
+    MerchantIn,
+    MerchantList,
+    MerchantOut,
+    MerchantRegisteredOut,
+    MerchantsQuery,
+)
+
+if TYPE_CHECKING:
+    from chalicelib.domain.merchant import Merchant
+
+routes = Routes(__name__, "merchants")
+
+
+def merchant_out(m: Merchant) -> MerchantOut:
+    d = m.delivery
+    return MerchantOut(
+        merchant_id=m.merchant_id, name=m.name, dong=m.dong, category=m.category, benefit_plus=m.benefit_plus,
+        discount_rate=m.discount_rate,
+        delivery=DeliveryOut(fee=d.fee, min_order=d.min_order, dongs=list(d.dongs)) if d else None,
+        malls=list(m.malls), food_complex=m.food_complex,
+    )  # fmt: skip
+
+
+@routes.route("/merchants", "GET", role=SIGNED_IN, summary="Find merchants", query=MerchantsQuery,
+              response=MerchantList)
+def list_merchants(call: Call) -> MerchantList:
+    from chalicelib.handlers import merchants
+
+    q = call.query
+    page = merchants.list_merchants(q.dong, q.benefit_plus, q.delivery, q.limit, q.next)
+    return MerchantList(items=[merchant_out(m) for m in page.items], next=page.next)
+
+
+@routes.route("/merchants/{merchant_id}", "GET", role=SIGNED_IN, summary="One merchant", response=MerchantOut)
+def get_merchant(call: Call) -> MerchantOut:
+    from chalicelib.handlers import merchants
+
+    return merchant_out(merchants.get_merchant(call.params["merchant_id"]))
+
+
+@routes.route("/staff/merchants", "POST", role=STAFF, summary="Register a merchant", body=MerchantIn,
+              response=MerchantRegisteredOut, status=201)
+def register_merchant(call: Call) -> MerchantRegisteredOut:
+    from chalicelib.domain.merchant import Delivery, Merchant
+    from chalicelib.handlers import merchants
+
+    b = call.body
+    delivery = Delivery(b.delivery.fee, b.delivery.min_order, tuple(b.delivery.dongs)) if b.delivery else None
+    draft = Merchant("", b.name, b.business_number, b.dong, b.category, b.benefit_plus, b.discount_rate or 0, delivery,
+                     tuple(b.malls), b.food_complex)
+    m = merchants.register(draft)
+    return MerchantRegisteredOut(**merchant_out(m).model_dump(), business_number=m.business_number)
+
+
+@routes.route("/staff/merchants/{merchant_id}/malls", "POST", role=STAFF, summary="Approve a seller for a mall",
+              body=MallApprovalIn, response=MerchantOut)
+def approve_mall(call: Call) -> MerchantOut:
+    from chalicelib.handlers import merchants
+
+    return merchant_out(merchants.approve_mall(call.params["merchant_id"], call.body.mall))

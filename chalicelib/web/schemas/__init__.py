@@ -1,0 +1,1 @@
+"""The HTTP contract's models, one module per area (common.py: what they share)."""

@@ -1,0 +1,89 @@
+"""배달서구 menus and delivery orders: request and response models (API.md)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from chalicelib.web.schemas.common import Identifier, Out, PageQuery, Strict, Text40, Text100, Text200
+
+
+class MenuItemIn(Strict):
+    item_id: Identifier
+    name: Text100
+    price: Annotated[int, Field(gt=0, le=1_000_000)]
+    available: bool = True
+
+
+class MenuIn(Strict):
+    items: Annotated[list[MenuItemIn], Field(max_length=200)]
+
+
+class MenuItemOut(Out):
+    item_id: str
+    name: str
+    price: int
+    available: bool
+
+
+class MenuOut(Out):
+    items: list[MenuItemOut]
+
+
+class OrderLineIn(Strict):
+    item_id: Identifier
+    quantity: Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
+
+
+class OrderIn(Strict):
+    merchant_id: Identifier
+    items: Annotated[list[OrderLineIn], Field(min_length=1, max_length=50)]
+    address: Text200
+    dong: Text40 | None = None
+    request: Text200 | None = None
+    use_cashback: bool = True
+
+
+class OrderLineOut(Out):
+    item_id: str
+    name: str
+    unit_price: int
+    quantity: int
+    amount: int
+
+
+class OrderOut(Out):
+    order_id: str
+    merchant_id: str
+    status: Literal["placed", "accepted", "dispatched", "delivered", "rejected", "cancelled"]
+    items: list[OrderLineOut]
+    subtotal: int
+    discount: int
+    delivery_fee: int
+    paid: int
+    cashback: dict[str, int]
+    created_at: str
+    payment_id: str
+    dong: str | None
+    address: str | None
+    request: str | None
+    eta_minutes: int | None
+    reason: str | None
+
+
+class OrderList(Out):
+    items: list[OrderOut]
+    next: str | None
+
+
+class OrdersQuery(PageQuery):
+    status: Literal["placed", "accepted", "dispatched", "delivered", "rejected", "cancelled"] | None = None
+
+
+class AcceptIn(Strict):
+    eta_minutes: Annotated[int, Field(ge=1, le=240)]
+
+
+class RejectIn(Strict):
+    reason: Text200

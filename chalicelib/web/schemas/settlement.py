@@ -1,0 +1,46 @@
+"""Monthly settlement: request and response models (API.md)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from chalicelib.web.schemas.common import Month, Out, Strict
+
+
+class SettlementIn(Strict):
+    month: Month
+
+
+class SettlementProgress(Out):
+    shards_done: int
+    shards_total: int
+
+
+class SettlementOut(Out):
+    month: str
+    status: Literal["queued", "running", "completed", "failed"]
+    residents: int
+    settled_residents: int
+    cashback_credited: int
+    accrued: int
+    adjustments_applied: int = Field(description="Cashback taken back for refunds of earlier settled months (≤ 0).")
+    by_program: dict[str, int]
+    by_funder: dict[str, int]
+    auto_donations: int
+    books_balanced: bool | None = Field(description="Known once the run is completed.")
+    problems: list[str]
+    progress: SettlementProgress
+    reports: list[str]
+    started_at: str
+    finished_at: str | None
+
+
+class MerchantSettlementOut(Out):
+    month: str
+    gross: int
+    discounts: int
+    refunds: int
+    net: int
+    fees: int
