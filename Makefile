@@ -26,7 +26,7 @@ unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
 service: $(STAMP)
-	$(PY) -m pytest -q tests/service
+	$(PY) -m pytest -q tests/contract tests/service
 
 e2e: $(STAMP)
 	$(PY) -m pytest -q tests/e2e
@@ -42,7 +42,7 @@ soak: $(STAMP)
 	seed=$${FUZZ_SEED:-$$(date +%s)}; echo "FUZZ_SEED=$$seed FUZZ_EXAMPLES=$(SOAK_EXAMPLES)"; \
 		SOAK=1 FUZZ_SEED=$$seed FUZZ_EXAMPLES=$(SOAK_EXAMPLES) $(PY) -m pytest -q tests/e2e/test_schema_fuzz_e2e.py
 	MONEY_EXAMPLES=$(SOAK_MONEY_EXAMPLES) MONEY_STEPS=$(SOAK_MONEY_STEPS) $(PY) -m pytest -q -n $(JOBS) \
-		tests/service/test_money_invariants.py
+		tests/unit/test_money_invariants.py
 	SOAK=1 $(PY) -m pytest -q tests -m soak; status=$$?; [ $$status -eq 0 ] || [ $$status -eq 5 ]
 
 lint: $(STAMP)

@@ -7,8 +7,8 @@ already settled one, which leaves a negative `adjustment_due`), and `settle_resi
 month's credit. The ledger movements are built as the handlers build them, so each wallet's balances
 are the sum of its movements by construction (the settlement's books check proves it again).
 
-The items are then made by the repository's own conversions (`DynamoStore._wallet_item`,
-`_month_item`, and the `LedgerItem` model exactly as `DynamoStore.commit` fills it), serialised by
+The items are then made by the wallet repository's own conversions (`DynamoWallets.wallet_item`,
+`month_item` and `movement_item`, exactly what its `stage…` methods write), serialised by
 PynamoDB (`Model.serialize()`, what a PutItem sends) and put into moto's backend table directly:
 no HTTP emulation, no API, no botocore, ~20 µs an item. Payment, idempotency and merchant items are
 not written: the settlement never reads them.

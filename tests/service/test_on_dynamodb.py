@@ -1,7 +1,7 @@
 """What only DynamoDB, S3 and KMS can show, on moto: each budget slice and each campaign-total slice is a
 partition of its own, the tax-service export is encrypted at rest, and no table item, report or log line
 holds a registration number in clear. (The use cases themselves are tested on the in-memory store in
-tests/unit; tests/service/test_contract_*.py hold the two stores to the same behaviour.)"""
+tests/unit; tests/contract holds the two stores to the same behaviour.)"""
 
 from __future__ import annotations
 
