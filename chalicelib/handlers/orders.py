@@ -5,6 +5,7 @@ rejection or cancellation in one transaction with the status change; their perso
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -165,7 +166,17 @@ def _with_shipping(order: Order) -> Order:
 # ---- moving through the states ---------------------------------------------------------------
 
 
-def transition(order_id: str, kind: str, action: str, owner: Any, change: dict[str, Any]) -> Order:
+def resident_action(user_id: str, order_id: str, kind: str, action: str) -> Order:
+    """The resident's own order (cancel); anyone else's is 'not found'."""
+    return transition(order_id, kind, action, lambda o: o.user_id == user_id, {})
+
+
+def merchant_action(merchant_id: str, order_id: str, kind: str, action: str, change: dict[str, Any]) -> Order:
+    """accept / dispatch / deliver / reject (delivery), ship / deliver (malls), on the merchant's own orders."""
+    return transition(order_id, kind, action, lambda o: o.merchant_id == merchant_id, change)
+
+
+def transition(order_id: str, kind: str, action: str, owner: Callable[[Order], bool], change: dict[str, Any]) -> Order:
     """Move an order by one transition (`owner(order)` says whether the caller may); rejections and
     cancellations refund in full in the same transaction (counters and accruals reversed, budget given
     back, mall stock restored). One read for the order, one for the payer; one transaction."""
@@ -224,10 +235,10 @@ def get_order(order_id: str) -> Order | None:
     return found.value
 
 
-def own(order_id: str, kind: str, owner: Any) -> Order:
-    """The caller's order of that kind; anyone else's is 'not found'."""
+def residents_order(user_id: str, order_id: str, kind: str) -> Order:
+    """The resident's own order of that kind; anyone else's is 'not found'."""
     order = get_order(order_id)
-    if order is None or order.kind != kind or not owner(order):
+    if order is None or order.kind != kind or order.user_id != user_id:
         raise NotFound("no such order")
     return order
 

@@ -160,7 +160,12 @@ class DynamoBudgets:
     def stage(self, tx: Tx, changes: Sequence[BudgetChange]) -> None:
         B = self.m.BudgetItem
         for b in changes:
-            guard = (B.used.does_not_exist() | (B.used <= b.cap - b.delta)) if b.delta > 0 else B.used >= -b.delta
+            if b.delta <= 0:
+                guard = B.used >= -b.delta
+            elif b.delta <= b.cap:  # a slice never used yet has room for its whole cap
+                guard = B.used.does_not_exist() | (B.used <= b.cap - b.delta)
+            else:  # more than the whole cap: never (an absent `used` fails the comparison)
+                guard = B.used <= b.cap - b.delta
             tx.add(Update(B(*budget_key(b.month, b.program_id, b.shard)),
                           [B.used.add(b.delta), B.cap.set(b.cap), B.entry.set(B)], guard))
 

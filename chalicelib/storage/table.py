@@ -25,7 +25,8 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.domain.errors import Contention, StorageUnavailable, ValidationFailed
-from chalicelib.domain.ports.unit import Key, Page, Slot
+from chalicelib.domain.ports.unit import Key, Page
+from chalicelib.storage.wanted import Wanted
 
 T = TypeVar("T")
 PAGE_KEYS = ("pk", "sk", "gsi1pk", "gsi1sk")
@@ -190,30 +191,17 @@ class Table:
         return Page(items=[convert(it) for it in items], next=encode_cursor(last) if last else None)
 
 
-@dataclass
-class DynamoBatch:
+class DynamoBatch(Wanted):
     """The keys a unit of work needs, fetched in one consistent BatchGetItem."""
 
-    table: Table
-    _wanted: dict[Key, list[Callable[[Any], None]]] = field(default_factory=dict)
-    _slots: list[Slot[Any]] = field(default_factory=list)
-
-    def slot(self, default: T) -> Slot[T]:
-        s = Slot(default)
-        self._slots.append(s)
-        return s
-
-    def want(self, key: Key, found: Callable[[Any], None]) -> None:
-        self._wanted.setdefault(key, []).append(found)
+    def __init__(self, table: Table) -> None:
+        super().__init__()
+        self.table = table
 
     def run(self) -> None:
-        if self._wanted:
-            keys = list(self._wanted)
-            for it in self.table.guard(lambda: list(self.table.Item.batch_get(keys, consistent_read=True))):
-                for found in self._wanted.get((it.pk, it.sk), []):
-                    found(it)
-        for s in self._slots:
-            s.ready()
+        keys = list(self.wanted)
+        items = self.table.guard(lambda: list(self.table.Item.batch_get(keys, consistent_read=True))) if keys else []
+        self.deliver([((it.pk, it.sk), it) for it in items])
 
 
 @dataclass

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from chalicelib.domain.errors import Contention, ValidationFailed
-from chalicelib.domain.ports.unit import Key, Page, Slot
+from chalicelib.domain.ports.unit import Key, Page
+from chalicelib.storage.wanted import Wanted
 
 T = TypeVar("T")
 
@@ -80,28 +81,15 @@ class MemoryTable:
             self.items[change.key] = value
 
 
-@dataclass
-class MemoryBatch:
-    table: MemoryTable
-    _wanted: dict[Key, list[Callable[[Any], None]]] = field(default_factory=dict)
-    _slots: list[Slot[Any]] = field(default_factory=list)
-
-    def slot(self, default: T) -> Slot[T]:
-        s = Slot(default)
-        self._slots.append(s)
-        return s
-
-    def want(self, key: Key, found: Callable[[Any], None]) -> None:
-        self._wanted.setdefault(key, []).append(found)
+class MemoryBatch(Wanted):
+    def __init__(self, table: MemoryTable) -> None:
+        super().__init__()
+        self.table = table
 
     def run(self) -> None:
         with self.table.lock:
-            present = [(self.table.items[k], fns) for k, fns in self._wanted.items() if k in self.table.items]
-        for value, fns in present:
-            for found in fns:
-                found(value)
-        for s in self._slots:
-            s.ready()
+            found = [(k, self.table.items[k]) for k in self.wanted if k in self.table.items]
+        self.deliver(found)
 
 
 @dataclass

@@ -51,8 +51,7 @@ def place_mall_order(call: Call) -> MallOrderOut:
 def get_mall_order(call: Call) -> MallOrderOut:
     from chalicelib.handlers import orders
 
-    sub = call.user.sub
-    return mall_order_out(orders.own(call.params["order_id"], KIND_MALL, lambda o: o.user_id == sub))
+    return mall_order_out(orders.residents_order(call.user.sub, call.params["order_id"], KIND_MALL))
 
 
 @routes.route("/mall/orders/{order_id}/cancel", "POST", role=RESIDENTS, summary="Cancel before shipping",
@@ -60,8 +59,7 @@ def get_mall_order(call: Call) -> MallOrderOut:
 def cancel_mall_order(call: Call) -> MallOrderOut:
     from chalicelib.handlers import orders
 
-    sub = call.user.sub
-    return mall_order_out(orders.transition(call.params["order_id"], KIND_MALL, "cancel", lambda o: o.user_id == sub, {}))
+    return mall_order_out(orders.resident_action(call.user.sub, call.params["order_id"], KIND_MALL, "cancel"))
 
 
 @routes.route("/merchant/mall-orders", "GET", role=MERCHANTS, summary="My mall orders, with shipping data",
@@ -77,9 +75,8 @@ def seller_mall_orders(call: Call) -> MallOrderList:
 def _seller_action(call: Call, action: str, change: dict[str, Any]) -> MallOrderOut:
     from chalicelib.handlers import orders
 
-    mine = call.user.merchant_id
-    return mall_order_out(orders.transition(call.params["order_id"], KIND_MALL, action, lambda o: o.merchant_id == mine,
-                                            change))
+    mine = call.user.merchant_id or ""
+    return mall_order_out(orders.merchant_action(mine, call.params["order_id"], KIND_MALL, action, change))
 
 
 @routes.route("/merchant/mall-orders/{order_id}/ship", "POST", role=MERCHANTS, summary="Ship a mall order",

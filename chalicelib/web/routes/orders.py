@@ -54,8 +54,7 @@ def list_orders(call: Call) -> OrderList:
 def get_order(call: Call) -> OrderOut:
     from chalicelib.handlers import orders
 
-    sub = call.user.sub
-    return order_out(orders.own(call.params["order_id"], KIND_DELIVERY, lambda o: o.user_id == sub))
+    return order_out(orders.residents_order(call.user.sub, call.params["order_id"], KIND_DELIVERY))
 
 
 @routes.route("/orders/{order_id}/cancel", "POST", role=RESIDENTS, summary="Cancel a placed order (full refund)",
@@ -63,8 +62,7 @@ def get_order(call: Call) -> OrderOut:
 def cancel_order(call: Call) -> OrderOut:
     from chalicelib.handlers import orders
 
-    sub = call.user.sub
-    return order_out(orders.transition(call.params["order_id"], KIND_DELIVERY, "cancel", lambda o: o.user_id == sub, {}))
+    return order_out(orders.resident_action(call.user.sub, call.params["order_id"], KIND_DELIVERY, "cancel"))
 
 
 @routes.route("/merchant/orders", "GET", role=MERCHANTS, summary="My delivery orders", query=OrdersQuery,
@@ -78,12 +76,10 @@ def merchant_orders(call: Call) -> OrderList:
 
 
 def _merchant_action(call: Call, action: str, change: dict[str, Any]) -> OrderOut:
-    """accept / dispatch / deliver / reject, on the merchant's own delivery orders only."""
     from chalicelib.handlers import orders
 
-    mine = call.user.merchant_id
-    return order_out(orders.transition(call.params["order_id"], KIND_DELIVERY, action, lambda o: o.merchant_id == mine,
-                                       change))
+    mine = call.user.merchant_id or ""
+    return order_out(orders.merchant_action(mine, call.params["order_id"], KIND_DELIVERY, action, change))
 
 
 @routes.route("/merchant/orders/{order_id}/accept", "POST", role=MERCHANTS, summary="Accept an order",
