@@ -186,7 +186,7 @@ class DynamoCampaigns:
     def page(self, limit: int, cursor: str | None) -> Page[Campaign]:
         """One Query for the campaigns, one BatchGetItem for their total slices."""
         heads = self._table.page(
-            lambda start: self._table.Item.gsi1.query(CAMPAIGNS_GSI, limit=limit, last_evaluated_key=start),
+            lambda start, n: self._table.Item.gsi1.query(CAMPAIGNS_GSI, limit=n, last_evaluated_key=start),
             lambda it: it, cursor, limit, PAGE_KEYS, CAMPAIGNS_GSI,
         )  # fmt: skip
         keys = [key for it in heads.items for key in total_keys(it.campaign_id)]
@@ -255,8 +255,8 @@ class DynamoDonations:
 
     def of_year(self, user_id: str, year: str, limit: int, cursor: str | None) -> Page[Donation]:
         return self._table.page(
-            lambda start: self._table.Item.query(f"U#{user_id}", self._table.Item.sk.startswith(f"D#{year}-"),
-                                                 limit=limit, last_evaluated_key=start),
+            lambda start, n: self._table.Item.query(f"U#{user_id}", self._table.Item.sk.startswith(f"D#{year}-"),
+                                                 limit=n, last_evaluated_key=start),
             to_donation, cursor, limit, TABLE_KEYS, f"U#{user_id}",
         )  # fmt: skip
 

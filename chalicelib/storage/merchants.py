@@ -183,7 +183,7 @@ class DynamoMerchants:
             if cond is not None:
                 filt = cond if filt is None else filt & cond
         return self._table.page(
-            lambda start: self._table.Item.gsi1.query(MERCHANTS_GSI, filter_condition=filt, limit=limit,
+            lambda start, n: self._table.Item.gsi1.query(MERCHANTS_GSI, filter_condition=filt, limit=n,
                                                       last_evaluated_key=start),
             to_merchant, cursor, limit, PAGE_KEYS, MERCHANTS_GSI,
         )  # fmt: skip
@@ -234,7 +234,7 @@ class DynamoCatalogue:
 
     def products(self, mall: str, limit: int, cursor: str | None) -> Page[Product]:
         return self._table.page(
-            lambda start: self._table.Item.gsi1.query(f"MALL#{mall}", limit=limit, last_evaluated_key=start),
+            lambda start, n: self._table.Item.gsi1.query(f"MALL#{mall}", limit=n, last_evaluated_key=start),
             to_product, cursor, limit, PAGE_KEYS, f"MALL#{mall}",
         )  # fmt: skip
 

@@ -4,11 +4,14 @@
 |--------|--------------------|----------|-----------------------------------------|----------------------------------|
 | post   | `NEWS#<post id>`   | `POST`   | by status, below                         | `NEWS-EXPIRY` / `<expires_at>#<id>` |
 | notice | `NOTICE#<post id>` | `NOTICE` |                                         | `NOTICES` / `<key>#<post id>`     |
+| alert lease | `NEWS#<post id>` | `ALERT-LEASE` |                                  |                                  |
 
 A post is in at most one gsi1 list, by status: published `NEWS` / `<rank>#<published>#<id>` (rank 2
 disaster, 1 pinned, 0 other; read newest first), scheduled `NEWS-SCHEDULED` / `<publish_at>#<id>`;
 retired posts in none. Only a published post with an expiry is in gsi2's `NEWS-EXPIRY`. Times in keys
-are UTC `YYYY-MM-DDTHH:MM:SSZ`. A write that lost a race raises `Contention` (the caller reads again).
+are UTC `YYYY-MM-DDTHH:MM:SSZ`. The lease on a post's alert push is an item of its own, so a revision of
+the post (a whole new item) never drops a push in progress. A write that lost a race raises `Contention`
+(the caller reads again).
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ from typing import Any
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 
 from chalicelib.domain.dongs import DONGS
+from chalicelib.domain.errors import Contention
 from chalicelib.domain.news import STATUS_PUBLISHED, STATUS_SCHEDULED, NoticeRecord, Post, listing_rank
 from chalicelib.domain.notices import Problem
 from chalicelib.domain.ports.unit import Page, Slot
-from chalicelib.storage.table import GSI2_KEYS, PAGE_KEYS, Put, Table
+from chalicelib.storage.table import GSI2_KEYS, PAGE_KEYS, Put, Table, Update
 
 POST_SK = "POST"
+LEASE_SK = "ALERT-LEASE"
 NOTICE_SK = "NOTICE"
 PUBLISHED_GSI = "NEWS"
 SCHEDULED_GSI = "NEWS-SCHEDULED"
@@ -38,6 +43,7 @@ NOTICES_GSI = "NOTICES"
 class Items:
     PostItem: Any
     NoticeItem: Any
+    AlertLeaseItem: Any
 
 
 def define(Item: Any) -> Items:
@@ -57,7 +63,6 @@ def define(Item: Any) -> Items:
         published_at = UnicodeAttribute(null=True)
         alert_fingerprint = UnicodeAttribute()
         alerted = UnicodeAttribute(null=True)
-        alert_lease_until = UnicodeAttribute(null=True)
         revision = NumberAttribute()
         created_at = UnicodeAttribute()
         updated_at = UnicodeAttribute()
@@ -73,7 +78,10 @@ def define(Item: Any) -> Items:
         updated_at = UnicodeAttribute()
         version = NumberAttribute()
 
-    return Items(PostItem, NoticeItem)
+    class AlertLeaseItem(Item, discriminator="alert-lease"):  # type: ignore[call-arg]
+        until = UnicodeAttribute()
+
+    return Items(PostItem, NoticeItem, AlertLeaseItem)
 
 
 def utc_key(instant: datetime) -> str:
@@ -226,8 +234,8 @@ class DynamoNews:
         if category is not None:
             filt = filt & (P.category == category)
         return self._table.page(
-            lambda start: self._table.Item.gsi1.query(
-                PUBLISHED_GSI, filter_condition=filt, limit=limit, last_evaluated_key=start, scan_index_forward=False
+            lambda start, n: self._table.Item.gsi1.query(
+                PUBLISHED_GSI, filter_condition=filt, limit=n, last_evaluated_key=start, scan_index_forward=False
             ),
             self._post,
             cursor,
@@ -266,7 +274,7 @@ class DynamoNews:
     def list_notices(self, limit: int, cursor: str | None) -> Page[NoticeRecord]:
         """Staff's notice records, ordered by key."""
         return self._table.page(
-            lambda start: self._table.Item.gsi2.query(NOTICES_GSI, limit=limit, last_evaluated_key=start),
+            lambda start, n: self._table.Item.gsi2.query(NOTICES_GSI, limit=n, last_evaluated_key=start),
             self._notice,
             cursor,
             limit,
@@ -297,24 +305,29 @@ class DynamoNews:
     def claim_alert(self, post: Post, now: datetime, until: datetime) -> bool:
         """Take the right to push this post's alert: only while it is unsent and nobody else holds a
         live lease on it. False: someone else sent it or is sending it."""
-        P = self.m.PostItem
-        cond = (
+        P, L = self.m.PostItem, self.m.AlertLeaseItem
+        unsent = (
             (P.version == post.version)
             & (P.alert_fingerprint == post.alert_fingerprint)
             & (P.alerted.does_not_exist() | (P.alerted != post.alert_fingerprint))
-            & (P.alert_lease_until.does_not_exist() | (P.alert_lease_until < utc_key(now)))
         )
-        actions = [P.alert_lease_until.set(utc_key(until)), P.version.add(1)]
-        return self._table.update_if(P(_post_pk(post.post_id), POST_SK), actions, cond)
+        tx = self._table.tx()
+        tx.add(Update(P(_post_pk(post.post_id), POST_SK), [P.version.add(1)], unsent))
+        tx.add(Put(L(_post_pk(post.post_id), LEASE_SK, until=utc_key(until)),
+                   L.pk.does_not_exist() | (L.until < utc_key(now))))
+        try:
+            tx.commit()
+            return True
+        except Contention:
+            return False
 
     def finish_alert(self, post: Post, sent: bool) -> None:
-        """Record the alert as sent (or give the lease back after a failed push, for a retry).
+        """Record the alert as sent, then give the lease back (also after a failed push, for a retry).
 
-        Both bump the version, so a revision that read the post before this write re-reads it and
-        cannot overwrite the record; if the alert's content changed meanwhile, nothing is recorded.
+        Recording bumps the version, so a revision that read the post before this write reads it again
+        and cannot overwrite the record; if the alert's content changed meanwhile, nothing is recorded.
         """
         P = self.m.PostItem
-        actions = [P.alert_lease_until.remove(), P.version.add(1)]
-        if sent:
-            actions.append(P.alerted.set(post.alert_fingerprint))
+        actions = [P.version.add(1)] + ([P.alerted.set(post.alert_fingerprint)] if sent else [])
         self._table.update_if(P(_post_pk(post.post_id), POST_SK), actions, P.alert_fingerprint == post.alert_fingerprint)
+        self._table.guard(lambda: self.m.AlertLeaseItem(_post_pk(post.post_id), LEASE_SK).delete())

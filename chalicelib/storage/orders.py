@@ -5,8 +5,8 @@
 | order | `ORD#<id>`           | `ORDER`    | `UO#<user>` / `<time>#<id>` | `MO#<merchant>` / `<time>#<id>` |
 | purge | `PURGE#<YYYY-MM-DD>` | `<order id>` |                         |                               |
 
-An order is stored whole as a JSON document (its lines, history and shipping data); its status is
-also an attribute, for the merchant's filter.
+An order is stored whole as a JSON document (its lines, history and shipping data); its kind and status
+are also attributes, for the lists' filters.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ class Items:
 def define(Item: Any) -> Items:
     class OrderItem(Item, discriminator="order"):  # type: ignore[call-arg]
         document = UnicodeAttribute()
+        kind = UnicodeAttribute()
         status = UnicodeAttribute()
         version = NumberAttribute()
 
@@ -75,6 +76,7 @@ class DynamoOrders:
             gsi2pk=f"MO#{order.merchant_id}",
             gsi2sk=sort,
             document=order_to_json(order),
+            kind=order.kind,
             status=order.status,
             version=order.version,
         )
@@ -91,9 +93,9 @@ class DynamoOrders:
         tx.add(Put(self.m.PurgeItem(f"PURGE#{day}", order_id, order_id=order_id)))
 
     def of_resident(self, user_id: str, kind: str, limit: int, cursor: str | None) -> Page[Order]:
-        kind_filter = self.m.OrderItem.document.contains(f'"kind":"{kind}"')
+        kind_filter = self.m.OrderItem.kind == kind
         return self._table.page(
-            lambda start: self._table.Item.gsi1.query(f"UO#{user_id}", limit=limit, last_evaluated_key=start,
+            lambda start, n: self._table.Item.gsi1.query(f"UO#{user_id}", limit=n, last_evaluated_key=start,
                                                       filter_condition=kind_filter),
             to_order, cursor, limit, PAGE_KEYS, f"UO#{user_id}",
         )  # fmt: skip
@@ -101,11 +103,11 @@ class DynamoOrders:
     def of_merchant(
         self, merchant_id: str, kind: str, status: str | None, limit: int, cursor: str | None
     ) -> Page[Order]:
-        filt = self.m.OrderItem.document.contains(f'"kind":"{kind}"')
+        filt = self.m.OrderItem.kind == kind
         if status is not None:
             filt = filt & (self.m.OrderItem.status == status)
         return self._table.page(
-            lambda start: self._table.Item.gsi2.query(f"MO#{merchant_id}", limit=limit, last_evaluated_key=start,
+            lambda start, n: self._table.Item.gsi2.query(f"MO#{merchant_id}", limit=n, last_evaluated_key=start,
                                                       filter_condition=filt),
             to_order, cursor, limit, GSI2_KEYS, f"MO#{merchant_id}",
         )  # fmt: skip

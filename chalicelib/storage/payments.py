@@ -135,7 +135,7 @@ class DynamoPayments:
     def of_resident(self, user_id: str, month: str | None, limit: int, cursor: str | None) -> Page[Payment]:
         condition = self._table.Item.gsi1sk.startswith(f"{month}#") if month else None
         return self._table.page(
-            lambda start: self._table.Item.gsi1.query(f"U#{user_id}", condition, limit=limit, last_evaluated_key=start),
+            lambda start, n: self._table.Item.gsi1.query(f"U#{user_id}", condition, limit=n, last_evaluated_key=start),
             to_payment, cursor, limit, PAGE_KEYS, f"U#{user_id}",
         )  # fmt: skip
 

@@ -159,35 +159,33 @@ class Table:
 
     def page(
         self,
-        query: Callable[[dict[str, Any] | None], Any],
+        query: Callable[[dict[str, Any] | None, int], Any],
         convert: Callable[[Any], T],
         cursor: str | None,
         limit: int,
         key_names: tuple[str, ...],
         expected_hash: str,
     ) -> Page[T]:
-        """Collect up to `limit` items across DynamoDB pages (filters may thin a page).
+        """Up to `limit` items, collected across DynamoDB pages (a filter may thin a page), and a cursor only if
+        more items follow: one more than `limit` is asked for, so a page that ends the list says so.
 
-        `key_names` name the item's keys and the queried index's (`pk, sk` for the table, or
-        `pk, sk, gsiNpk, gsiNsk`); the queried partition key, which a cursor must carry unchanged, is
-        the third name, or the first for the table itself.
+        `query(start, n)` reads on from `start` asking for `n` items. `key_names` name the item's keys and the
+        queried index's (`pk, sk` for the table, or `pk, sk, gsiNpk, gsiNsk`); the queried partition key,
+        which a cursor must carry unchanged, is the third name, or the first for the table itself.
         """
         hash_index = 0 if len(key_names) == 2 else 2
         start = decode_cursor(cursor, key_names, expected_hash, hash_index)
         items: list[Any] = []
-        last: dict[str, Any] | None = None
         while True:
-            result = self.guard(lambda s=start: query(s))  # type: ignore[misc]
-            batch = self.guard(lambda r=result: list(_take(r, limit - len(items))))  # type: ignore[misc]
-            items.extend(batch)
-            if len(items) >= limit:
-                last_item = items[-1]
-                last = {k: {"S": getattr(last_item, k)} for k in key_names}
+            wanted = limit + 1 - len(items)
+            result = self.guard(lambda s=start, n=wanted: query(s, n))  # type: ignore[misc]
+            items.extend(self.guard(lambda r=result, n=wanted: list(_take(r, n))))  # type: ignore[misc]
+            if len(items) > limit or not result.last_evaluated_key:
                 break
-            last = result.last_evaluated_key
-            if not last:
-                break
-            start = last
+            start = result.last_evaluated_key
+        more = len(items) > limit
+        items = items[:limit]
+        last = {k: {"S": getattr(items[-1], k)} for k in key_names} if more else None
         return Page(items=[convert(it) for it in items], next=encode_cursor(last) if last else None)
 
 

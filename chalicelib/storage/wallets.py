@@ -219,7 +219,7 @@ class DynamoWallets:
     def in_shard(self, shard: int, cursor: str | None, limit: int) -> Page[Wallet]:
         """The sparse gsi2 holds only wallets under WSHARD#."""
         return self._table.page(
-            lambda start: self._table.Item.gsi2.query(shard_pk(shard), limit=limit, last_evaluated_key=start),
+            lambda start, n: self._table.Item.gsi2.query(shard_pk(shard), limit=n, last_evaluated_key=start),
             to_wallet, cursor, limit, GSI2_KEYS, shard_pk(shard),
         )  # fmt: skip
 

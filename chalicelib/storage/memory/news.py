@@ -99,12 +99,10 @@ class MemoryNews:
     def finish_alert(self, post: Post, sent: bool) -> None:
         with self._t.lock:
             current: Post | None = self._t.get(("post", post.post_id))
-            if current is None or current.alert_fingerprint != post.alert_fingerprint:
-                return
-            done = replace(current, version=current.version + 1,
-                           alerted=post.alert_fingerprint if sent else current.alerted)
             tx = self._t.tx()
+            if current is not None and current.alert_fingerprint == post.alert_fingerprint:
+                done = replace(current, version=current.version + 1,
+                               alerted=post.alert_fingerprint if sent else current.alerted)
+                tx.add(put(("post", post.post_id), done))
             tx.add(put(("alert-lease", post.post_id), None))
-            tx.add(put(("post", post.post_id), done))
             tx.commit()
-
