@@ -62,6 +62,8 @@ def classify(operation: str, raw: Any) -> str:
     if operation == "Query":
         if body.get("IndexName") == "gsi2":
             return "Query gsi2 (shard page of wallets)"
+        if body.get("IndexName") == "gsi1" and any(v.startswith("AUTODON#") for v in values):
+            return "Query gsi1 (shard's automatic donations)"
         if any(v == "POLICY" for v in values):
             return "Query (policy cache refresh)"
         if any(v.startswith("SETTLE#") for v in values):
