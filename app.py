@@ -11,6 +11,7 @@ from typing import Any
 from chalice.app import Chalice, CloudWatchEvent, Cron, Rate, SQSEvent
 
 from chalicelib.web.routes import (
+    audit,
     catalogue,
     donations,
     malls,
@@ -27,7 +28,8 @@ from chalicelib.web.routes import (
 
 app = Chalice(app_name="seoro", configure_logs=False)
 
-AREAS = (system, wallet, payments, merchants, catalogue, orders, malls, policies, settlement, news, donations, tax_ids)
+AREAS = (system, wallet, payments, merchants, catalogue, orders, malls, policies, settlement, news, donations, tax_ids,
+         audit)
 """Every area's routes; the OpenAPI document lists them in this order."""
 for area in AREAS:
     app.register_blueprint(area.routes.blueprint)
@@ -70,7 +72,7 @@ def settlement_worker(event: SQSEvent) -> Any:
 
 @app.schedule(Cron(0, 18, "*", "*", "?", "*"))
 def purge_shipping_data(event: Any) -> Any:
-    """Daily at 03:00 KST: mall orders' shipping data goes a set time after delivery."""
+    """Daily at 03:00 KST: orders' personal data goes a set time after the order ends, however it ended."""
     from chalicelib.handlers import orders as order_use_cases
 
     return order_use_cases.purge_shipping_data()

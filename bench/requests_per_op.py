@@ -135,15 +135,18 @@ def new_key() -> str:
 
 
 def create_stack() -> dict[str, str]:
-    """infra/resources.yaml on moto's CloudFormation; returns the stack's outputs."""
+    """infra/resources.yaml on moto's CloudFormation; returns the stack's outputs (with an HMAC key made as the
+    template declares it in place of moto's symmetric one, as the local stack does: `apply_key_specs`)."""
     import boto3
 
+    from devstack.resources import apply_key_specs
     from tests.support import TEMPLATE
 
     cf = boto3.client("cloudformation", region_name=REGION)
     cf.create_stack(StackName="seoro-bench", TemplateBody=TEMPLATE.read_text())
     outputs = cf.describe_stacks(StackName="seoro-bench")["Stacks"][0]["Outputs"]
-    return {o["OutputKey"]: o["OutputValue"] for o in outputs}
+    return apply_key_specs(cf, boto3.client("kms", region_name=REGION), "seoro-bench",
+                           {o["OutputKey"]: o["OutputValue"] for o in outputs})
 
 
 @contextmanager

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from chalicelib.auth import TokenVerifier
     from chalicelib.clock import Clock
     from chalicelib.domain.policy import Policy
-    from chalicelib.domain.ports.donations import Campaigns, Donations, Exports, PiiCipher, TaxIds
+    from chalicelib.domain.ports.audit import Audit
+    from chalicelib.domain.ports.donations import Campaigns, Donations, Exports, Fingerprints, PiiCipher, TaxIds
     from chalicelib.domain.ports.idempotency import Responses
     from chalicelib.domain.ports.merchants import Catalogue, Merchants
     from chalicelib.domain.ports.money import BankGateway
@@ -51,10 +52,12 @@ class Repositories:
     settlements: Settlements
     policies: Policies
     news: News
+    audit: Audit
 
 
 def dynamo_repositories(settings: Settings) -> Repositories:
     """The repositories on the main DynamoDB table (its item classes are defined here, once)."""
+    from chalicelib.storage.audit import DynamoAudit
     from chalicelib.storage.donations import DynamoCampaigns, DynamoDonations
     from chalicelib.storage.idempotency import DynamoResponses
     from chalicelib.storage.merchants import DynamoCatalogue, DynamoMerchants
@@ -73,11 +76,13 @@ def dynamo_repositories(settings: Settings) -> Repositories:
         t, DynamoWallets(t, shards), DynamoResponses(t, settings.idempotency_ttl_seconds), DynamoPayments(t),
         DynamoBudgets(t), DynamoMerchants(t), DynamoCatalogue(t), DynamoOrders(t), DynamoCampaigns(t),
         DynamoDonations(t, shards), DynamoTaxIds(t), DynamoSettlements(t), DynamoPolicies(t), DynamoNews(t),
+        DynamoAudit(t),
     )  # fmt: skip
 
 
 def memory_repositories(settings: Settings) -> Repositories:
     """The in-memory twins, sharing one in-memory table."""
+    from chalicelib.storage.memory.audit import MemoryAudit
     from chalicelib.storage.memory.donations import MemoryCampaigns, MemoryDonations, MemoryTaxIds
     from chalicelib.storage.memory.idempotency import MemoryResponses
     from chalicelib.storage.memory.merchants import MemoryCatalogue, MemoryMerchants
@@ -94,7 +99,7 @@ def memory_repositories(settings: Settings) -> Repositories:
     return Repositories(
         t, MemoryWallets(t, shards), MemoryResponses(t), MemoryPayments(t), MemoryBudgets(t), MemoryMerchants(t),
         MemoryCatalogue(t), MemoryOrders(t), MemoryCampaigns(t), MemoryDonations(t, shards), MemoryTaxIds(t),
-        MemorySettlements(t), MemoryPolicies(t), MemoryNews(t),
+        MemorySettlements(t), MemoryPolicies(t), MemoryNews(t), MemoryAudit(t),
     )  # fmt: skip
 
 
@@ -103,6 +108,7 @@ def in_memory(settings: Settings) -> dict[str, Any]:
     from chalicelib.adapters.alerts import MemoryAlerts
     from chalicelib.adapters.bank import FakeBank
     from chalicelib.adapters.files import MemoryFiles
+    from chalicelib.adapters.fingerprints import MemoryFingerprints
     from chalicelib.adapters.notices import MemoryNoticeFiles
     from chalicelib.adapters.pii import MemoryPiiCipher
     from chalicelib.adapters.shards import MemoryShardQueue
@@ -110,7 +116,7 @@ def in_memory(settings: Settings) -> dict[str, Any]:
     return {
         "settings": settings, "repos": memory_repositories(settings), "bank": FakeBank(), "pii": MemoryPiiCipher(),
         "notices": MemoryNoticeFiles(), "alerts": MemoryAlerts(), "shards": MemoryShardQueue(),
-        "reports": MemoryFiles(), "exports": MemoryFiles(),
+        "reports": MemoryFiles(), "exports": MemoryFiles(), "fingerprints": MemoryFingerprints(),
     }  # fmt: skip
 
 
@@ -212,6 +218,15 @@ class Container:
         return self._get("pii", build)
 
     @property
+    def fingerprints(self) -> Fingerprints:
+        def build() -> Fingerprints:
+            from chalicelib.adapters.fingerprints import KmsFingerprints
+
+            return KmsFingerprints(self.client("kms"), self.settings.tax_id_mac_key_arn)
+
+        return self._get("fingerprints", build)
+
+    @property
     def notices(self) -> NoticeFiles:
         def build() -> NoticeFiles:
             from chalicelib.adapters.notices import S3NoticeFiles
@@ -272,8 +287,8 @@ def container() -> Container:
 
 
 def override(**parts: Any) -> Container:
-    """Replace parts (settings, clock, repos, policies, bank, verifier, pii, notices, alerts, shards, reports,
-    exports) for tests; the rest rebuilds."""
+    """Replace parts (settings, clock, repos, policies, bank, verifier, pii, fingerprints, notices, alerts,
+    shards, reports, exports) for tests; the rest rebuilds."""
     global _container
     with _lock:
         _container = Container(overrides=dict(parts))

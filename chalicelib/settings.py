@@ -19,6 +19,7 @@ class Settings:
     alert_topic_arn_prefix: str | None = None
     exports_bucket: str = "seoro-exports-local"
     pii_key_arn: str | None = None
+    tax_id_mac_key_arn: str | None = None
     settlement_queue_url: str | None = None
     settlement_shards: int = 256
     shipping_purge_days: int = 90
@@ -29,6 +30,7 @@ class Settings:
     local_clock_file: str | None = None
     idempotency_ttl_seconds: int = 24 * 3600
     policy_cache_seconds: int = 60
+    max_rate_bp: int = 1_000
     contention_deadline_seconds: float = 20.0
 
     @property
@@ -55,6 +57,7 @@ class Settings:
             alert_topic_arn_prefix=opt("ALERT_TOPIC_ARN_PREFIX"),
             exports_bucket=e.get("EXPORTS_BUCKET", d.exports_bucket),
             pii_key_arn=opt("PII_KEY_ARN"),
+            tax_id_mac_key_arn=opt("TAX_ID_MAC_KEY_ARN"),
             settlement_queue_url=opt("SETTLEMENT_QUEUE_URL"),
             settlement_shards=int(e.get("SETTLEMENT_SHARDS", d.settlement_shards)),
             shipping_purge_days=int(e.get("SHIPPING_PURGE_DAYS", d.shipping_purge_days)),
@@ -65,6 +68,7 @@ class Settings:
             local_clock_file=opt("LOCAL_CLOCK_FILE"),
             idempotency_ttl_seconds=int(e.get("IDEMPOTENCY_TTL_SECONDS", d.idempotency_ttl_seconds)),
             policy_cache_seconds=int(e.get("POLICY_CACHE_SECONDS", d.policy_cache_seconds)),
+            max_rate_bp=int(e.get("MAX_RATE_BP", d.max_rate_bp)),
             contention_deadline_seconds=float(
                 e.get("CONTENTION_DEADLINE_SECONDS", d.contention_deadline_seconds)
             ),

@@ -123,3 +123,65 @@ def apply_bucket_notifications(
     for bucket, config in found.items():
         s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
     return found
+
+
+def _key_outputs(template_doc: Mapping[str, Any], logical: str) -> dict[str, str]:
+    """The Outputs that name the key `logical`: output key → `Arn` (`Fn::GetAtt`) or `KeyId` (`Ref`)."""
+    named: dict[str, str] = {}
+    for key, output in (template_doc.get("Outputs") or {}).items():
+        value = (output or {}).get("Value")
+        if value == {"Fn::GetAtt": [logical, "Arn"]}:
+            named[key] = "Arn"
+        elif value == {"Ref": logical}:
+            named[key] = "KeyId"
+    return named
+
+
+def _makes_macs(kms: Any, key_id: str, spec: str) -> bool:
+    """Whether the key computes MACs (asked by computing one: moto's DescribeKey fails on a key its
+    CloudFormation made, whose policy it keeps unserialised)."""
+    try:
+        kms.generate_mac(KeyId=key_id, Message=b"local stack probe", MacAlgorithm=f"HMAC_SHA_{spec.split('_')[1]}")
+        return True
+    except kms.exceptions.InvalidKeyUsageException:
+        return False
+
+
+def apply_key_specs(
+    cloudformation: Any, kms: Any, stack_name: str, outputs: Mapping[str, str], template: Path = TEMPLATE
+) -> dict[str, str]:
+    """The stack's outputs, with an HMAC key as the template declares it in place of any the stack made
+    otherwise.
+
+    moto's CloudFormation creates every `AWS::KMS::Key` as a symmetric encryption key whatever its
+    `KeySpec` says, so GenerateMac on an HMAC key of the template would fail locally. For each key of the
+    template with an HMAC `KeySpec` that cannot compute MACs, the local stack creates one as declared
+    (`KeySpec`, `KeyUsage`) through the KMS API and hands out its ARN (or id) instead, in every Output
+    that names the key; the template stays the one list of keys. A key the stack made right (in the
+    cloud, or a moto that honours `KeySpec`) is left alone. Symmetric keys are what moto makes anyway;
+    any other `KeySpec` is an error here rather than a silent difference from the cloud.
+    """
+    import yaml
+
+    doc = yaml.safe_load(template.read_text(encoding="utf-8"))
+    ids = _physical_ids(cloudformation, stack_name)
+    fixed = dict(outputs)
+    for logical, resource in (doc.get("Resources") or {}).items():
+        if resource.get("Type") != "AWS::KMS::Key" or logical not in ids:
+            continue
+        props = resource.get("Properties") or {}
+        spec = props.get("KeySpec", "SYMMETRIC_DEFAULT")
+        if spec == "SYMMETRIC_DEFAULT":
+            continue
+        if not spec.startswith("HMAC_"):
+            raise ResourceError(f"{logical}: KeySpec {spec} is not made by the local stack")
+        named = _key_outputs(doc, logical)
+        if any(_makes_macs(kms, k, spec) for k in (ids[logical], *(fixed[o] for o in named if o in fixed))):
+            continue  # made right, or already stood in for (applying twice makes no second key)
+        description = f"{props.get('Description', logical)} (local stand-in: {stack_name} {logical})"
+        key = kms.create_key(KeySpec=spec, KeyUsage=props.get("KeyUsage", "GENERATE_VERIFY_MAC"),
+                             Description=description)["KeyMetadata"]
+        for output, attribute in named.items():
+            if output in fixed:
+                fixed[output] = key[attribute]
+    return fixed

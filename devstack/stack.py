@@ -26,7 +26,7 @@ from typing import Any
 
 from devstack.lifeline import PARENT_ENV
 from devstack.paths import REPO_ROOT, state_dir
-from devstack.resources import ResourceError, apply_bucket_notifications, create_stack, output_env_name
+from devstack.resources import ResourceError, apply_bucket_notifications, apply_key_specs, create_stack, output_env_name
 from devstack.token import ensure_dev_key
 
 logger = logging.getLogger("devstack")
@@ -238,6 +238,7 @@ def _create_resources(cfg: StackConfig) -> dict[str, str]:
     try:
         outputs = create_stack(cloudformation, cfg.prefix, params)
         apply_bucket_notifications(cloudformation, client("s3"), client("sqs"), cfg.prefix)
+        outputs = apply_key_specs(cloudformation, client("kms"), cfg.prefix, outputs)
     except ResourceError as e:
         raise StackError(str(e)) from e
     return {output_env_name(k): v for k, v in outputs.items()}

@@ -107,6 +107,11 @@ class Env:
         kw.setdefault("audience", AUDIENCE)
         return self.key.token(role, sub, merchant_id=merchant_id, **kw)
 
+    def owner_headers(self, sub: str, merchant_id: str, key: str | None = None) -> dict[str, str]:
+        """A shop's owner who is also a resident: a token in both groups, naming the shop."""
+        token = self.token("resident", sub, merchant_id, extra={"cognito:groups": ["residents", "merchants"]})
+        return {"Authorization": f"Bearer {token}", **({"Idempotency-Key": key} if key else {})}
+
     def headers(self, role: str, sub: str, merchant_id: str | None = None, key: str | None = None) -> dict[str, str]:
         h = {"Authorization": f"Bearer {self.token(role, sub, merchant_id)}", "Content-Type": "application/json"}
         if key is not None:
@@ -162,6 +167,14 @@ class Env:
         status, body = self.call("GET", "/wallet", role="resident", sub=sub)
         assert status == 200, body
         return body
+
+    def enact_policy(self, month: str, body: Any) -> dict[str, Any]:
+        """A policy for a future month, proposed by one staff member and approved by another (two people)."""
+        status, proposed = self.call("PUT", f"/staff/policies/{month}", role="staff", sub="clerk", body=body)
+        assert status == 202 and proposed["status"] == "proposed", proposed
+        status, approved = self.call("POST", f"/staff/policies/{month}/approve", role="staff", sub="chief")
+        assert status == 200 and approved["status"] == "approved", approved
+        return dict(approved)
 
     def settle(self, month: str) -> dict[str, Any]:
         """Staff start the month's settlement; the workers run until the queue is empty; the run's totals."""

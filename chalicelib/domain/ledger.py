@@ -8,6 +8,8 @@ MOVE_CHARGE = "charge"
 MOVE_PAYMENT = "payment"
 MOVE_REFUND = "refund"
 MOVE_CASHBACK = "cashback"
+MOVE_RECOVERY = "cashback_recovery"
+"""A settlement taking back what refunds of settled months left owed (cashback first, then charged)."""
 MOVE_DONATION = "donation"
 
 

@@ -30,6 +30,16 @@ MAX_NOTICE_BYTES = 64 * 1024
 """A notice file may be at most 64 KiB: a long notice is a few KiB, and the post (Markdown and HTML)
 must fit one DynamoDB item."""
 MAX_TITLE_CHARS = 200
+MAX_DEPTH = 4
+"""The front matter is a mapping whose deepest value is the list of dongs (depth 2). Deeper nesting is
+refused from the YAML events, before PyYAML builds it: it builds nested values recursively, and a file
+of 64 KiB of `[` would exhaust Python's recursion limit instead of being reported."""
+MAX_PROBLEMS = 20
+"""A report lists at most this many problems, then how many more there were: the report is stored in the
+notice's DynamoDB item (at most 400 KB), and 64 KiB of unknown fields would otherwise make a 770 KB one."""
+MAX_PROBLEM_CHARS = 200
+"""A problem's field and message are cut to this length, for the same reason: a list of 20,000 unknown
+dongs must not become a 100 KB message."""
 MAX_KEY_CHARS = 512
 FIELDS = ("title", "category", "dongs", "publish_at", "expires_at", "pinned")
 REQUIRED = ("title", "category", "dongs")
@@ -115,8 +125,14 @@ def parse_notice(raw: bytes, size: int | None = None) -> Parsed:
     `expires_at` (YAML timestamps or ISO 8601 strings with a time; without an offset they mean KST;
     `expires_at` after `publish_at`), optional `pinned` (true/false). Unknown fields are errors (a
     typo such as `pined` must not be silently ignored). The Markdown body must not be empty.
+
+    Nothing larger than the file is ever built: the size is checked before decoding (and the larger of
+    `size` and what was read counts, so a short `size` cannot let a long file through), and the front
+    matter's YAML events are read before any value is built, refusing anchors and aliases (`&a`, `*a`:
+    the "billion laughs", where a few hundred bytes expand to millions of items) and deep nesting. The
+    report is bounded too (`MAX_PROBLEMS`, `MAX_PROBLEM_CHARS`).
     """
-    actual = len(raw) if size is None else size
+    actual = len(raw) if size is None else max(size, len(raw))
     if actual > MAX_NOTICE_BYTES:
         return _rejected(Problem("file", f"the file is {actual} bytes; a notice may be at most {MAX_NOTICE_BYTES} bytes"))
     try:
@@ -135,6 +151,9 @@ def parse_notice(raw: bytes, size: int | None = None) -> Parsed:
     header = text[opening.end() : closing.start()]
     body = text[closing.end() :].lstrip("\r\n")
     try:
+        refusal = _unexpandable(header)
+        if refusal is not None:
+            return _rejected(refusal)
         meta = yaml.safe_load(header)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -147,8 +166,38 @@ def parse_notice(raw: bytes, size: int | None = None) -> Parsed:
     return _validate(meta, body)
 
 
+def _unexpandable(header: str) -> Problem | None:
+    """Why the front matter may not be built, judged from its YAML events alone (parsing builds nothing,
+    and stops at the first refusal): an anchor or alias, which lets a value repeat another and so grow
+    exponentially with the file's size, or values nested deeper than `MAX_DEPTH`. A notice needs
+    neither. Invalid YAML raises `yaml.YAMLError` here as it would when loading."""
+    depth = 0
+    for event in yaml.parse(header, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
+            return Problem("front matter", "YAML anchors and aliases (&name, *name) are not allowed in a notice")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return Problem("front matter", f"values may be nested at most {MAX_DEPTH} levels deep")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None
+
+
 def _rejected(problem: Problem) -> Parsed:
     return Parsed(None, (problem,))
+
+
+def _bounded(problems: list[Problem]) -> tuple[Problem, ...]:
+    """The report as stored and shown: at most `MAX_PROBLEMS` problems, each cut to `MAX_PROBLEM_CHARS`."""
+    shown = [Problem(_cut(p.field), _cut(p.message)) for p in problems[:MAX_PROBLEMS]]
+    if len(problems) > MAX_PROBLEMS:
+        shown.append(Problem("file", f"{len(problems) - MAX_PROBLEMS} more problems are not listed"))
+    return tuple(shown)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_PROBLEM_CHARS else text[: MAX_PROBLEM_CHARS - 3] + "..."
 
 
 def _validate(meta: dict[Any, Any], body: str) -> Parsed:
@@ -188,7 +237,7 @@ def _validate(meta: dict[Any, Any], body: str) -> Parsed:
         problems.append(Problem("body", "the notice has no text after the front matter"))
 
     if problems:
-        return Parsed(None, tuple(problems))
+        return Parsed(None, _bounded(problems))
     assert isinstance(title, str) and isinstance(category, str) and isinstance(pinned, bool)
     return Parsed(
         Notice(

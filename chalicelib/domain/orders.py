@@ -4,9 +4,12 @@ state machines. Payment itself is the ordinary payment (discount, cashback-first
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from chalicelib.domain.errors import Conflict, InvalidState, NotFound, OutOfStock, ValidationFailed
+from chalicelib.domain.months import KST
 from chalicelib.domain.payment import discount_for
 
 MAX_QUANTITY = 99
@@ -195,3 +198,57 @@ class Order:
     delivered_at: str | None = None
     history: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     version: int = 1
+
+
+# ---- personal data retention -------------------------------------------------------------------
+
+RETENTION_DAYS: dict[tuple[str, str], int] = {
+    (KIND_DELIVERY, DELIVERED): 30,
+    (KIND_DELIVERY, REJECTED): 30,
+    (KIND_DELIVERY, CANCELLED): 30,
+    (KIND_MALL, DELIVERED): 90,
+    (KIND_MALL, CANCELLED): 30,
+    (KIND_MALL, SHIPPED): 180,
+}
+"""How many days an order's personal data (a mall order's shipping name, phone and address; a delivery
+order's address and request) outlives the status that starts its clock, by (kind, status). Every way an
+order ends has one, so nothing is kept for ever; a shipped mall order has one too, longer than delivery's,
+for a parcel never marked delivered. A mall delivery's period is `SHIPPING_PURGE_DAYS` (see `retention`).
+Statuses not listed (placed, accepted, dispatched, paid) start no clock: the order still needs the data."""
+
+
+def retention(mall_delivered_days: int) -> dict[tuple[str, str], int]:
+    """The periods in force: `RETENTION_DAYS` with a mall delivery's period as configured."""
+    return {**RETENTION_DAYS, (KIND_MALL, DELIVERED): mall_delivered_days}
+
+
+def purge_on(order: Order, periods: Mapping[tuple[str, str], int]) -> str | None:
+    """The KST day (YYYY-MM-DD) the order's personal data goes: its current status's period after it
+    entered that status (the last time the status appears in its history). None while no clock runs.
+
+    Counted from the current status alone, so a later status overrides an earlier clock: a shipped order
+    delivered late keeps its data for the delivery period, not only to the end of the shipping one."""
+    days = periods.get((order.kind, order.status))
+    since = next((at for status, at in reversed(order.history) if status == order.status), None)
+    if days is None or since is None:
+        return None
+    return (datetime.fromisoformat(since).astimezone(KST) + timedelta(days=days)).date().isoformat()
+
+
+def holds_personal_data(order: Order) -> bool:
+    """Whether a purge has anything left to clear (a second purge of the same order writes nothing)."""
+    return order.shipping is not None or order.address is not None or order.request is not None
+
+
+def without_personal_data(order: Order) -> Order:
+    """The order as it is kept after its purge (next version): what it bought and paid, not who or where."""
+    return replace(order, shipping=None, address=None, request=None, version=order.version + 1)
+
+
+@dataclass(frozen=True, order=True)
+class PurgeMarker:
+    """A note that an order's personal data is due to go on `day` (YYYY-MM-DD, KST). An order may have
+    several (one per clock started); the purge decides from the order itself, so extra markers are harmless."""
+
+    day: str
+    order_id: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from chalicelib.domain.errors import InvalidState, ValidationFailed
+from chalicelib.domain.errors import Forbidden, InvalidState, ValidationFailed
 from chalicelib.domain.ledger import MOVE_PAYMENT, MOVE_REFUND, Movement
 from chalicelib.domain.policy import BP_SCALE, CHANNEL_STORE, Policy
 from chalicelib.domain.wallet import ResidentMonth, Wallet, require_funds
@@ -18,6 +18,13 @@ STATUS_REFUNDED = "refunded"
 def discount_for(list_amount: int, rate_percent: int) -> int:
     """A Benefit Plus merchant's instant discount: floor(list × rate)."""
     return list_amount * rate_percent * 100 // BP_SCALE
+
+
+def refuse_own_shop(acting_for: str | None, payee: str) -> None:
+    """Nobody earns cashback at their own shop: a payment or order whose token carries the payee's merchant
+    id (a shop's people are also residents) is refused, whatever the shop is."""
+    if acting_for is not None and acting_for == payee:
+        raise Forbidden("nobody may pay their own shop (no cashback at one's own shop)")
 
 
 @dataclass(frozen=True)

@@ -107,8 +107,9 @@ def validate_tiers(tiers: tuple[Tier, ...]) -> list[str]:
     return problems
 
 
-def validate_policy(policy: Policy) -> list[str]:
-    """Every problem with a policy, not only the first."""
+def validate_policy(policy: Policy, max_rate_bp: int = BP_SCALE) -> list[str]:
+    """Every problem with a policy, not only the first. No tier may pay more than `max_rate_bp` (the cap
+    staff cannot raise through a policy: `MAX_RATE_BP`, 10 % by default)."""
     problems: list[str] = []
     seen: set[str] = set()
     for program in policy.programs:
@@ -118,10 +119,15 @@ def validate_policy(policy: Policy) -> list[str]:
         if program.applies_to not in SCOPES:
             problems.append(f"program {program.program_id}: applies_to must be one of {', '.join(SCOPES)}")
         problems.extend(f"program {program.program_id}: {p}" for p in validate_tiers(program.tiers))
-    if not policy.programs:
-        problems.append("a policy needs at least one program")
+        problems.extend(
+            f"program {program.program_id}: tier {i}: rate_bp {t.rate_bp} is above the cap of {max_rate_bp}"
+            for i, t in enumerate(program.tiers)
+            if t.rate_bp > max_rate_bp
+        )
         if program.monthly_budget is not None and program.monthly_budget < 0:
             problems.append(f"program {program.program_id}: monthly_budget must not be negative")
+    if not policy.programs:
+        problems.append("a policy needs at least one program")
     if policy.monthly_charge_limit <= 0:
         problems.append("monthly_charge_limit must be positive")
     if policy.balance_limit <= 0:

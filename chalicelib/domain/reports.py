@@ -41,6 +41,8 @@ def summary(month: str, totals: Totals, policy: Policy) -> dict[str, Any]:
         "cashback_credited": totals.cashback_credited,
         "accrued": totals.accrued,
         "adjustments_applied": totals.adjustments_applied,
+        "recovered": {"cashback": totals.recovered_from_cashback, "charged": totals.recovered_from_charged},
+        "still_owed": totals.still_owed,
         "auto_donations": totals.auto_donations,
         "by_program": dict(sorted(totals.by_program.items())),
         "by_funder": dict(sorted(totals.by_funder(policy).items())),

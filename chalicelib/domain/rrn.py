@@ -5,7 +5,10 @@ data of the highest order: this module never stores, logs or echoes it; callers 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
+
+from chalicelib.domain.errors import Conflict
 
 _SHAPE = re.compile(r"([0-9]{6})-?([0-9]{7})")
 """ASCII digits only (the regex digit class takes any script's digits), matched against the whole text."""
@@ -43,3 +46,24 @@ def normalise_rrn(text: str) -> str | None:
 def mask_rrn(digits: str) -> str:
     """Birth date and the sex digit only, the rest hidden: `900101-1******`."""
     return f"{digits[:6]}-{digits[6]}******"
+
+
+@dataclass(frozen=True)
+class TaxIdRegistration:
+    """A resident's stored registration as the use cases see it: never the number, only its masked form and
+    its fingerprint (a keyed MAC: equal numbers have equal fingerprints, so one number can be held by one
+    resident, yet without the key, which KMS keeps, the fingerprint cannot be turned back into the number).
+
+    `fingerprint` is None for a registration made before fingerprints were kept: it claims no number.
+    """
+
+    user_id: str
+    masked: str
+    fingerprint: str | None
+    updated_at: str
+
+
+def number_taken() -> Conflict:
+    """The refusal of a number another resident holds. It names no one: who holds a number is nobody else's
+    business (and the caller already knows the number, so echoing it would add nothing but a leak)."""
+    return Conflict("this registration number is registered by another resident")

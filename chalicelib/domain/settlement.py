@@ -12,7 +12,8 @@ import zlib
 from dataclasses import asdict, dataclass, field, replace
 
 from chalicelib.domain.donations import MODE_FIXED, AutoDonation, auto_amount
-from chalicelib.domain.ledger import MOVE_CASHBACK, Movement, balances_match
+from chalicelib.domain.errors import Conflict
+from chalicelib.domain.ledger import MOVE_CASHBACK, MOVE_RECOVERY, Movement, balances_match
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.wallet import ResidentMonth, Wallet
 
@@ -33,7 +34,9 @@ def shard_of(user_id: str, shards: int = DEFAULT_SHARDS) -> int:
 
 @dataclass(frozen=True)
 class Credit:
-    """What settling one resident's month did: `credited` is the signed change to cashback_balance."""
+    """What settling one resident's month did: `credited` is the signed change to cashback_balance,
+    `recovered_from_charged` what was taken back from the charged balance, `still_owed` what neither
+    could cover (≥ 0, kept on the wallet as `adjustment_due`)."""
 
     user_id: str
     month: str
@@ -41,10 +44,16 @@ class Credit:
     adjustment_applied: int
     credited: int
     auto_donated: int = 0
+    recovered_from_charged: int = 0
+    still_owed: int = 0
 
     @property
     def accrued_total(self) -> int:
         return sum(self.accrued.values())
+
+
+class RunTaken(Conflict):
+    """Another start of the month's settlement began meanwhile (only one run goes at a time)."""
 
 
 @dataclass(frozen=True)
@@ -78,8 +87,10 @@ def settle_resident(
 ) -> SettleOutcome | None:
     """Credit the month's net accruals plus what is owed from refunds of settled months.
 
-    A negative net takes cashback back, but never below zero; the rest stays owed (`adjustment_due`)
-    to the next month. Then the automatic donation, if the resident set one, takes its share of the
+    A negative net is recovered from the cashback balance first, then from the charged balance (so nobody
+    keeps cashback by spending it and having the payment refunded); what both cannot cover stays owed
+    (`adjustment_due`) and is recovered by the next settlements, from later cashback and top-ups. Then
+    the automatic donation, if the resident set one, takes its share of the
     cashback (recorded on the month, so it runs once per resident-month). Returns None when there is
     nothing to do (no activity, nothing owed, no fixed donation to make) or the month is already settled
     (exactly once: the settled flag is written with the credit).
@@ -91,11 +102,13 @@ def settle_resident(
     if not accrued and month.version == 0 and wallet.adjustment_due == 0 and not fixed_due:
         return None
     net = sum(accrued.values()) + wallet.adjustment_due
+    from_charged = 0
     if net >= 0:
         credited, due_after = net, 0
     else:
-        taken = min(wallet.cashback_balance, -net)
-        credited, due_after = -taken, net + taken
+        from_cashback = min(wallet.cashback_balance, -net)
+        from_charged = min(wallet.charged_balance, -net - from_cashback)
+        credited, due_after = -from_cashback, net + from_cashback + from_charged
     donated = auto_amount(auto, credited, wallet.cashback_balance + credited)
     credit = Credit(
         user_id=wallet.user_id,
@@ -104,11 +117,14 @@ def settle_resident(
         adjustment_applied=wallet.adjustment_due - due_after,
         credited=credited,
         auto_donated=donated,
+        recovered_from_charged=from_charged,
+        still_owed=-due_after,
     )
     return SettleOutcome(
         wallet=replace(
             wallet,
             cashback_balance=wallet.cashback_balance + credited,
+            charged_balance=wallet.charged_balance - from_charged,
             adjustment_due=due_after,
             version=wallet.version + 1,
         ),
@@ -119,13 +135,22 @@ def settle_resident(
             settled_accrued=accrued,
             adjustment_applied=credit.adjustment_applied,
             auto_donated=donated,
+            recovered_from_charged=from_charged,
+            still_owed=-due_after,
             version=month.version + 1,
         ),
         credit=credit,
-        movement=Movement(
-            user_id=wallet.user_id, movement_id=f"cb-{month.month}", kind=MOVE_CASHBACK,
-            ref=f"settlement:{month.month}", d_charged=0, d_cashback=credited, created_at=at,
-        ) if credited else None,
+        movement=_movement(wallet.user_id, month.month, at, credited, from_charged, recovery=net < 0),
+    )
+
+
+def _movement(user_id: str, month: str, at: str, credited: int, from_charged: int, *, recovery: bool) -> Movement | None:
+    """The settlement's one movement of the month: a credit, or a recovery (cashback first, then charged)."""
+    if not credited and not from_charged:
+        return None
+    return Movement(
+        user_id=user_id, movement_id=f"cb-{month}", kind=MOVE_RECOVERY if recovery else MOVE_CASHBACK,
+        ref=f"settlement:{month}", d_charged=-from_charged, d_cashback=credited, created_at=at,
     )
 
 
@@ -140,6 +165,8 @@ def credit_of(month: ResidentMonth) -> Credit | None:
         adjustment_applied=month.adjustment_applied,
         credited=month.credited,
         auto_donated=month.auto_donated,
+        recovered_from_charged=month.recovered_from_charged,
+        still_owed=month.still_owed,
     )
 
 
@@ -169,6 +196,8 @@ class Totals:
     accrued: int = 0
     adjustments_applied: int = 0
     auto_donations: int = 0
+    recovered_from_charged: int = 0
+    still_owed: int = 0
     by_program: dict[str, int] = field(default_factory=dict)
     tier_spend: dict[str, list[int]] = field(default_factory=dict)
     dongs: dict[str, list[int]] = field(default_factory=dict)
@@ -194,10 +223,12 @@ class Totals:
             self.accrued += credit.accrued_total
             self.adjustments_applied += credit.adjustment_applied
             self.auto_donations += credit.auto_donated
+            self.recovered_from_charged += credit.recovered_from_charged
+            self.still_owed += credit.still_owed
             for program_id, amount in credit.accrued.items():
                 self.by_program[program_id] = self.by_program.get(program_id, 0) + amount
-            if credit.credited != credit.accrued_total + credit.adjustment_applied:
-                self.problem(f"{wallet.user_id}: credited {credit.credited} != accrued + adjustment")
+            if credit.credited - credit.recovered_from_charged != credit.accrued_total + credit.adjustment_applied:
+                self.problem(f"{wallet.user_id}: credited − recovered {credit.credited} != accrued + adjustment")
         for program in policy.programs:
             row = self.tier_spend.setdefault(program.program_id, [0] * len(program.tiers))
             for i, part in enumerate(program.tier_spend(month.spend.get(program.program_id, 0))):
@@ -227,6 +258,8 @@ class Totals:
         self.accrued += other.accrued
         self.adjustments_applied += other.adjustments_applied
         self.auto_donations += other.auto_donations
+        self.recovered_from_charged += other.recovered_from_charged
+        self.still_owed += other.still_owed
         for k, v in other.by_program.items():
             self.by_program[k] = self.by_program.get(k, 0) + v
         for k, row in other.tier_spend.items():
@@ -253,8 +286,17 @@ class Totals:
         return cls(**json.loads(text))
 
     @property
+    def recovered_from_cashback(self) -> int:
+        """What was owed and taken back from cashback balances (the rest of `-adjustments_applied`)."""
+        return -self.adjustments_applied - self.recovered_from_charged
+
+    @property
     def books_balanced(self) -> bool:
-        return not self.problems and self.cashback_credited == self.accrued + self.adjustments_applied
+        """Cashback credited, less what was recovered from charged balances, is exactly the month's accruals
+        plus the adjustments applied; and every wallet equals the sum of its movements."""
+        return not self.problems and (
+            self.cashback_credited - self.recovered_from_charged == self.accrued + self.adjustments_applied
+        )
 
     def by_funder(self, policy: Policy) -> dict[str, int]:
         """What each funder owes for the month: the accruals of the programs it funds."""

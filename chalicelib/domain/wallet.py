@@ -32,7 +32,8 @@ class ResidentMonth:
 
     `spend` is each program's counter of eligible spend, `accrued` each program's pending cashback
     (always F_p(spend[p]) under that month's policy), `charged` the month's top-ups. Once settled,
-    `credited`, `settled_accrued`, `adjustment_applied` and `auto_donated` record what the settlement did.
+    `credited`, `settled_accrued`, `adjustment_applied`, `auto_donated`, `recovered_from_charged` and
+    `still_owed` record what the settlement did.
     """
 
     user_id: str
@@ -47,6 +48,8 @@ class ResidentMonth:
     settled_accrued: dict[str, int] = field(default_factory=dict)
     adjustment_applied: int = 0
     auto_donated: int = 0
+    recovered_from_charged: int = 0
+    still_owed: int = 0
 
     @property
     def pending_cashback(self) -> int:

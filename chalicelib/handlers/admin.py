@@ -19,6 +19,9 @@ def _demo(name: str, number: str, dong: str, category: str, rate: int = 0, deliv
     return Merchant("", name, number, dong, category, rate > 0, rate, delivery, malls)
 
 
+SEEDER = "system:seed"
+"""The audit trail's actor for what the local stack's seeding registers."""
+
 DEMO_MERCHANTS = (
     _demo("서구 동네마트", "1248100998", "청라1동", "mart"),
     _demo("청라 분식", "2208162517", "청라2동", "restaurant", 5, Delivery(2_000, 12_000, ("청라1동", "청라2동", "청라3동"))),
@@ -39,6 +42,6 @@ def seed_demo_merchants() -> None:
     """A few merchants to try the app with; already registered ones are skipped."""
     for demo in DEMO_MERCHANTS:
         try:
-            merchants.register(demo)
+            merchants.register(demo, SEEDER)
         except Conflict:
             continue

@@ -74,7 +74,10 @@ def _retry_until(attempt: Callable[[], T], deadline: float, ceiling: float) -> T
             return attempt()
         except Contention:
             if time.monotonic() > deadline:
-                raise Conflict("the wallet is too busy right now; retry with the same Idempotency-Key") from None
+                raise Conflict(
+                    "too many changes to the same record at once; retry the request"
+                    " (with the same Idempotency-Key where it has one)"
+                ) from None
             # exponential backoff with full jitter: racers spread out instead of colliding again
             time.sleep(random.uniform(0, ceiling))
             ceiling = min(ceiling * 2, MAX_BACKOFF_SECONDS)

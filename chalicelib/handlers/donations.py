@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib import composition
+from chalicelib.domain.audit import CAMPAIGN_CLOSE, CAMPAIGN_OPEN, CAMPAIGN_REOPEN
 from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.donations import (
     GENERAL_FUND,
@@ -26,6 +27,7 @@ from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.months import KST, kst_iso
 from chalicelib.domain.ports.unit import Page, Tx
 from chalicelib.domain.wallet import Wallet
+from chalicelib.handlers import audit
 from chalicelib.handlers.common import new_id, now
 from chalicelib.handlers.unit import Once, Unit, write_once
 
@@ -66,16 +68,25 @@ def get_campaign(campaign_id: str) -> Campaign:
     return campaign
 
 
-def create_campaign(title: str, category: str, target: int) -> Campaign:
-    """Staff open a campaign; it takes donations until they close it."""
+def create_campaign(title: str, category: str, target: int, actor: str) -> Campaign:
+    """Staff open a campaign; it takes donations until they close it. Opened with its audit record."""
     campaign = Campaign(new_id("camp"), title, category, target, created_at=kst_iso(now()))
-    composition.container().repos.campaigns.add(campaign)
+    r = composition.container().repos
+    tx = r.store.tx()
+    r.campaigns.stage_add(tx, campaign)
+    audit.stage(tx, actor, CAMPAIGN_OPEN, campaign.campaign_id, {"title": title, "target": target})
+    tx.commit()
     return campaign
 
 
-def set_campaign_active(campaign_id: str, active: bool) -> Campaign:
-    """Closing a campaign stops new gifts to it; automatic donations designated to it go to the general fund."""
-    composition.container().repos.campaigns.set_active(campaign_id, active)
+def set_campaign_active(campaign_id: str, active: bool, actor: str) -> Campaign:
+    """Closing a campaign stops new gifts to it; automatic donations designated to it go to the general fund.
+    Closed or reopened with its audit record."""
+    r = composition.container().repos
+    tx = r.store.tx()
+    r.campaigns.stage_active(tx, campaign_id, active)
+    audit.stage(tx, actor, CAMPAIGN_REOPEN if active else CAMPAIGN_CLOSE, campaign_id)
+    tx.commit()
     return get_campaign(campaign_id)
 
 

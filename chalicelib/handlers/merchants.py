@@ -6,18 +6,21 @@ import uuid
 from dataclasses import replace
 
 from chalicelib import composition
+from chalicelib.domain.audit import MERCHANT_MALLS, MERCHANT_REGISTER
 from chalicelib.domain.dongs import is_dong
 from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.merchant import MALLS, Merchant, mall_eligible, normalise_business_number, validate_merchant
 from chalicelib.domain.months import kst_iso
 from chalicelib.domain.ports.unit import Page
+from chalicelib.handlers import audit
 from chalicelib.handlers.common import now
 
 
-def register(draft: Merchant) -> Merchant:
+def register(draft: Merchant, actor: str) -> Merchant:
     """Validated as a whole (every problem reported); one merchant per business registration number.
 
-    `draft` is what staff sent: its id and registration time are given here.
+    `draft` is what staff sent: its id and registration time are given here. The registration and its audit
+    record are written together.
     """
     number = normalise_business_number(draft.business_number)
     merchant = replace(draft, merchant_id=f"m-{uuid.uuid4().hex[:12]}", business_number=number or draft.business_number,
@@ -26,7 +29,12 @@ def register(draft: Merchant) -> Merchant:
     problems += validate_merchant(merchant)
     if problems:
         raise ValidationFailed("; ".join(problems))
-    composition.container().repos.merchants.add(merchant)
+    r = composition.container().repos
+    tx = r.store.tx()
+    r.merchants.stage_add(tx, merchant)
+    audit.stage(tx, actor, MERCHANT_REGISTER, merchant.merchant_id, {
+        "name": merchant.name, "benefit_plus": merchant.benefit_plus, "discount_rate": merchant.discount_rate})
+    tx.commit()
     return merchant
 
 
@@ -49,13 +57,21 @@ def get_merchant(merchant_id: str) -> Merchant:
     return found.value
 
 
-def approve_mall(merchant_id: str, mall: str) -> Merchant:
+def approve_mall(merchant_id: str, mall: str, actor: str) -> Merchant:
     """Staff approve a seller for a mall, if eligible: `only-seogu` needs registration in one of the
-    22 dongs, `yumyum` a seat in the district's food industrial complex."""
+    22 dongs, `yumyum` a seat in the district's food industrial complex. Approving it again changes
+    nothing and records nothing."""
     merchant = get_merchant(merchant_id)
     if mall not in MALLS:
         raise ValidationFailed(f"mall must be one of {', '.join(MALLS)}")
     if not mall_eligible(mall, merchant.dong, merchant.food_complex):
         raise ValidationFailed(f"this seller is not eligible for {mall}")
-    composition.container().repos.merchants.approve_mall(merchant_id, mall)
-    return replace(merchant, malls=tuple(dict.fromkeys((*merchant.malls, mall))))
+    if mall in merchant.malls:
+        return merchant
+    approved = replace(merchant, malls=(*merchant.malls, mall))
+    r = composition.container().repos
+    tx = r.store.tx()
+    r.merchants.stage_malls(tx, merchant_id, approved.malls)
+    audit.stage(tx, actor, MERCHANT_MALLS, merchant_id, {"mall": mall})
+    tx.commit()
+    return approved

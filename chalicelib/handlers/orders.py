@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from chalicelib import composition
@@ -26,11 +27,16 @@ from chalicelib.domain.orders import (
     REFUNDING_ACTIONS,
     Order,
     Priced,
+    PurgeMarker,
+    holds_personal_data,
     next_status,
     price_delivery,
     price_mall,
+    purge_on,
+    retention,
+    without_personal_data,
 )
-from chalicelib.domain.payment import PaymentOutcome, PaymentRequest
+from chalicelib.domain.payment import PaymentOutcome, PaymentRequest, refuse_own_shop
 from chalicelib.domain.policy import CHANNEL_DELIVERY, CHANNEL_MALL
 from chalicelib.domain.ports.unit import Page, Tx
 from chalicelib.handlers.common import new_id, now, retrying
@@ -68,9 +74,9 @@ def _pay(tx: Tx, payer: Payer, merchant_id: str, benefit_plus: bool, priced: Pri
     return stage_payment(tx, payer, request)
 
 
-def place_order(user_id: str, ask: DeliveryAsk, key: str) -> Order:
+def place_order(user_id: str, ask: DeliveryAsk, key: str, *, acting_for: str | None = None) -> Order:
     """Price from the merchant's own menu (discount on items, not on the delivery fee) and pay, with the
-    order, in one transaction. Cashback as at a Benefit Plus merchant."""
+    order, in one transaction. Cashback as at a Benefit Plus merchant. Never from one's own shop."""
     r = composition.container().repos
     once = Once.of(Order, user_id, "order", key, _request(ask))
 
@@ -80,13 +86,14 @@ def place_order(user_id: str, ask: DeliveryAsk, key: str) -> Order:
         shop = r.merchants.want(u.batch, ask.merchant_id)
         menu = r.catalogue.want_menu(u.batch, ask.merchant_id)
         if (replayed := u.read()) is not None:
-            return replayed
+            return _with_personal_data(replayed)
         wallet = payer.wallet.value
         if wallet is None:
             raise NotFound("no wallet is open for this resident")
         merchant = shop.value
         if merchant is None:
             raise NotFound("unknown merchant_id")
+        refuse_own_shop(acting_for, merchant.merchant_id)
         if merchant.delivery is None:
             raise Conflict("this merchant does not deliver")
         dong = ask.dong or wallet.dong
@@ -108,14 +115,16 @@ def place_order(user_id: str, ask: DeliveryAsk, key: str) -> Order:
             address=ask.address, request=ask.request, history=((PLACED, p.created_at),),
         )  # fmt: skip
         r.orders.stage(u.tx, order, 0)
-        return u.commit(order)
+        # The replay copy keeps no address or request (a door code, say): they live on the order alone.
+        return u.commit(order, keep=replace(order, address=None, request=None))
 
     return write_once(once, attempt, lock=user_id)
 
 
-def place_mall_order(user_id: str, ask: MallAsk, key: str) -> Order:
+def place_mall_order(user_id: str, ask: MallAsk, key: str, *, acting_for: str | None = None) -> Order:
     """Buy from one seller of a mall: needs the consent to hand name, phone and address to the seller
-    (stored with its version and time); stock is taken in the same transaction as the payment."""
+    (stored with its version and time); stock is taken in the same transaction as the payment. Never from
+    one's own shop."""
     r = composition.container().repos
     if ask.mall not in MALLS:
         raise ValidationFailed(f"mall must be one of {', '.join(MALLS)}")
@@ -128,11 +137,12 @@ def place_mall_order(user_id: str, ask: MallAsk, key: str) -> Order:
         payer = want_payer(u.batch, user_id, month_of(at))
         found = r.catalogue.want_products(u.batch, ask.mall, [pid for pid, _ in ask.items])
         if (replayed := u.read()) is not None:
-            return _with_shipping(replayed)
+            return _with_personal_data(replayed)
         if payer.wallet.value is None:
             raise NotFound("no wallet is open for this resident")
         products = found.value
         seller, priced = price_mall(products, list(ask.items))
+        refuse_own_shop(acting_for, seller)
         order_id = new_id("mord")
         benefit_plus = products[ask.items[0][0]].discount_rate > 0
         p = _pay(u.tx, payer, seller, benefit_plus, priced, CHANNEL_MALL, ask.use_cashback, order_id, at).payment
@@ -157,10 +167,13 @@ def _request(ask: DeliveryAsk | MallAsk) -> dict[str, Any]:
     return asdict(ask)
 
 
-def _with_shipping(order: Order) -> Order:
-    """A replayed mall order gets its shipping data back from the order itself (one more read)."""
+def _with_personal_data(order: Order) -> Order:
+    """A replayed order gets its personal data (shipping, address, request) back from the order itself, as
+    long as the order still holds it (one more read)."""
     current = get_order(order.order_id)
-    return replace(order, shipping=current.shipping if current is not None else None)
+    if current is None:
+        return replace(order, shipping=None, address=None, request=None)
+    return replace(order, shipping=current.shipping, address=current.address, request=current.request)
 
 
 # ---- moving through the states ---------------------------------------------------------------
@@ -197,9 +210,9 @@ def transition(order_id: str, kind: str, action: str, owner: Callable[[Order], b
             moved = replace(moved, delivered_at=stamp)
         tx = r.store.tx()
         r.orders.stage(tx, moved, order.version)
-        if status == DELIVERED and kind == KIND_MALL:
-            purge_on = (at.astimezone(KST) + timedelta(days=c.settings.shipping_purge_days)).date().isoformat()
-            r.orders.stage_purge(tx, purge_on, order.order_id)
+        # The status that starts a retention clock writes its purge marker in the same transaction.
+        if (day := purge_on(moved, retention(c.settings.shipping_purge_days))) is not None:
+            r.orders.stage_purge(tx, PurgeMarker(day, order.order_id))
         if action in REFUNDING_ACTIONS:
             _full_refund(tx, order, at)
             if kind == KIND_MALL:
@@ -252,28 +265,49 @@ def of_merchant(merchant_id: str, kind: str, status: str | None, limit: int, cur
     return composition.container().repos.orders.of_merchant(merchant_id, kind, status, limit, cursor)
 
 
-# ---- purging shipping data -------------------------------------------------------------------
+# ---- purging personal data -------------------------------------------------------------------
 
-PURGE_LOOKBACK_DAYS = 60
+PURGE_PAGE = 100
+"""Markers read per query: a backlog of any size is worked through in bounded pages."""
 
 
 def purge_shipping_data() -> int:
-    """Scheduled daily: remove the shipping name, phone and address of mall orders whose purge date
-    (delivery + SHIPPING_PURGE_DAYS) has come. Looks back 60 days, so a missed run catches up."""
-    r = composition.container().repos
-    today = now().astimezone(KST).date()
+    """Scheduled daily: clear the personal data (a mall order's shipping name, phone and address; a
+    delivery order's address and request) of every order whose retention period (`RETENTION_DAYS`) has
+    run out, and drop its markers. Every marker due on or before today is read, however long the purge
+    was down, so none is missed. Returns how many orders were cleared; a second run clears none."""
+    c = composition.container()
+    periods = retention(c.settings.shipping_purge_days)
+    today = now().astimezone(KST).date().isoformat()
     purged = 0
-    for back in range(PURGE_LOOKBACK_DAYS, -1, -1):
-        day = (today - timedelta(days=back)).isoformat()
-        for order_id in r.orders.purge_due(day):
-            def attempt(oid: str = order_id) -> None:
-                order = get_order(oid)
-                if order is not None and order.shipping is not None:
-                    tx = r.store.tx()
-                    r.orders.stage(tx, replace(order, shipping=None, version=order.version + 1), order.version)
-                    tx.commit()
-
-            retrying(attempt, order_id)
-            r.orders.drop_purge(day, order_id)
-            purged += 1
+    done: set[PurgeMarker] = set()
+    # The markers' index is eventually consistent: a page may still show a marker just dropped. Those are
+    # skipped, and a page of nothing else ends the run (what is left, the next run finds).
+    while fresh := [m for m in c.repos.orders.purge_due(today, PURGE_PAGE) if m not in done]:
+        for marker in fresh:
+            purged += retrying(partial(_purge, marker, periods, today), marker.order_id)
+            c.repos.orders.drop_purge(marker)
+            done.add(marker)
     return purged
+
+
+def _purge(marker: PurgeMarker, periods: dict[tuple[str, str], int], today: str) -> int:
+    """One order, one versioned write: 1 if its personal data was cleared, else 0 (none left: a duplicate
+    marker or a second run). The order is judged by its own current status, not by the marker: one shipped
+    and delivered since keeps its data for the delivery period, and a day moved later (a longer period
+    configured since) gets a marker for that day, so no order is left without one."""
+    r = composition.container().repos
+    order = get_order(marker.order_id)
+    if order is None or not holds_personal_data(order):
+        return 0
+    due = purge_on(order, periods)
+    if due is None:
+        return 0
+    tx = r.store.tx()
+    if due > today:
+        r.orders.stage_purge(tx, PurgeMarker(due, order.order_id))
+        tx.commit()
+        return 0
+    r.orders.stage(tx, without_personal_data(order), order.version)
+    tx.commit()
+    return 1

@@ -22,6 +22,7 @@ from chalicelib.domain.payment import (
     apply_payment,
     apply_refund,
     discount_for,
+    refuse_own_shop,
 )
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
@@ -88,9 +89,11 @@ def stage_refund(tx: Tx, payer: Payer, payment: Payment, amount: int | None, at:
     return outcome
 
 
-def pay(user_id: str, merchant_id: str, amount: int, use_cashback: bool, key: str) -> Payment:
+def pay(user_id: str, merchant_id: str, amount: int, use_cashback: bool, key: str, *,
+        acting_for: str | None = None) -> Payment:
     """Pay a merchant in one transaction, after one batched read (wallet, month, merchant, budgets and the
-    idempotency record); the policy comes from the in-memory cache."""
+    idempotency record); the policy comes from the in-memory cache. `acting_for` is the shop the caller's
+    token says they act for: never the payee."""
     r = composition.container().repos
     once = Once.of(Payment, user_id, "payment", key,
                    {"merchant_id": merchant_id, "amount": amount, "use_cashback": use_cashback})
@@ -105,6 +108,7 @@ def pay(user_id: str, merchant_id: str, amount: int, use_cashback: bool, key: st
         _wallet(payer)
         if merchant is None:
             raise NotFound("unknown merchant_id")
+        refuse_own_shop(acting_for, merchant.merchant_id)
         request = PaymentRequest(
             payment_id=new_id("pay"), user_id=user_id, merchant_id=merchant.merchant_id, list_amount=amount,
             discount=discount_for(amount, merchant.discount_rate) if merchant.benefit_plus else 0,

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib import composition
+from chalicelib.domain.audit import SETTLEMENT_START
 from chalicelib.domain.donations import AutoDonation
 from chalicelib.domain.errors import InvalidState, NotFound, ValidationFailed
 from chalicelib.domain.ledger import balances_match
@@ -24,13 +25,14 @@ from chalicelib.domain.settlement import (
     STATUS_RUNNING,
     Credit,
     MerchantLine,
+    RunTaken,
     SettlementRun,
     Totals,
     credit_of,
     settle_resident,
 )
 from chalicelib.domain.wallet import ResidentMonth, Wallet
-from chalicelib.handlers import donations
+from chalicelib.handlers import audit, donations
 from chalicelib.handlers.common import new_id, now, policy_in_force, retrying
 from chalicelib.observability import logger
 
@@ -57,7 +59,7 @@ def _send(bodies: list[dict[str, Any]]) -> None:
 # ---- coordinator -----------------------------------------------------------------------------
 
 
-def start(month: str) -> Status:
+def start(month: str, actor: str | None = None) -> Status:
     """Start (or re-run) a closed month's settlement: one SQS message per resident shard.
 
     A month not yet closed (00:00 KST on the 1st of the next month) is 409. A run under way is not
@@ -80,7 +82,7 @@ def start(month: str) -> Status:
         return status(month)
     shards = composition.container().settings.settlement_shards
     fresh = SettlementRun(month, new_id("run"), STATUS_QUEUED, shards, 0, kst_iso(at))
-    if store.start_run(fresh, run.run_id if run else None):
+    if _begin(fresh, run.run_id if run else None, actor):
         try:
             _send([{"month": month, "run_id": fresh.run_id, "shard": s} for s in range(shards)])
         except Exception:
@@ -90,6 +92,20 @@ def start(month: str) -> Status:
             raise
         logger().info("settlement started", extra={"month": month, "run_id": fresh.run_id})
     return status(month)
+
+
+def _begin(run: SettlementRun, previous_run_id: str | None, actor: str | None) -> bool:
+    """Write the run record (with a staff member's start, its audit record); False when another start won."""
+    r = composition.container().repos
+    tx = r.store.tx()
+    r.settlements.stage_start(tx, run, previous_run_id)
+    if actor is not None:
+        audit.stage(tx, actor, SETTLEMENT_START, run.month, {"run_id": run.run_id, "rerun": previous_run_id is not None})
+    try:
+        tx.commit()
+    except RunTaken:
+        return False
+    return True
 
 
 def _stale(run: SettlementRun, at: datetime) -> bool:

@@ -196,16 +196,15 @@ class DynamoCampaigns:
                 by_campaign.setdefault(t.pk.split("#")[1], []).append(t)
         return Page([to_campaign(it, by_campaign.get(it.campaign_id, [])) for it in heads.items], heads.next)
 
-    def add(self, campaign: Campaign) -> None:
-        self._table.guard(lambda: self._item(campaign).save(condition=self._table.Item.pk.does_not_exist()))
+    def stage_add(self, tx: Tx, campaign: Campaign) -> None:
+        tx.add(Put(self._item(campaign), self._table.Item.pk.does_not_exist()))
 
     def seed(self, campaign: Campaign) -> bool:
         return self._table.save_if(self._item(campaign), self._table.Item.pk.does_not_exist())
 
-    def set_active(self, campaign_id: str, active: bool) -> None:
+    def stage_active(self, tx: Tx, campaign_id: str, active: bool) -> None:
         C = self.m.CampaignItem
-        if not self._table.update_if(C(*campaign_key(campaign_id)), [C.active.set(active)], C.pk.exists()):
-            raise NotFound("no such campaign")
+        tx.add(Update(C(*campaign_key(campaign_id)), [C.active.set(active)], C.pk.exists(), _no_campaign))
 
     def totals(self, target: str) -> tuple[int, int]:
         items = self._table.guard(lambda: list(self.m.CampaignTotalItem.batch_get(total_keys(target))))
@@ -287,3 +286,7 @@ class DynamoDonations:
     def autos_in_shard(self, shard: int) -> dict[str, AutoDonation]:
         items = self._table.guard(lambda: list(self._table.Item.gsi1.query(auto_shard_pk(shard))))
         return {it.user_id: to_auto(it) for it in items if isinstance(it, self.m.AutoDonationItem)}
+
+
+def _no_campaign() -> Exception:
+    return NotFound("no such campaign")

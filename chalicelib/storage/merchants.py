@@ -135,7 +135,7 @@ class DynamoMerchants:
         batch.want(merchant_key(merchant_id), lambda it: slot.fill(to_merchant(it)))
         return slot
 
-    def add(self, merchant: Merchant) -> None:
+    def stage_add(self, tx: Tx, merchant: Merchant) -> None:
         delivery = merchant.delivery
         item = self.m.MerchantItem(
             *merchant_key(merchant.merchant_id),
@@ -157,18 +157,12 @@ class DynamoMerchants:
         )
         biz = self.m.BizItem(f"BIZ#{merchant.business_number}", "BIZ", merchant_id=merchant.merchant_id)
         absent = self._table.Item.pk.does_not_exist()
-        tx = self._table.tx()
         tx.add(Put(biz, absent, _number_taken))
         tx.add(Put(item, absent, _number_taken))
-        tx.commit()
 
-    def approve_mall(self, merchant_id: str, mall: str) -> None:
+    def stage_malls(self, tx: Tx, merchant_id: str, malls: tuple[str, ...]) -> None:
         M = self.m.MerchantItem
-        item = self._table.get(M, merchant_key(merchant_id))
-        if item is None:
-            raise NotFound("no such merchant")
-        if mall not in (item.malls or []):
-            self._table.guard(lambda: item.update(actions=[M.malls.set([*(item.malls or []), mall])]))
+        tx.add(Update(M(*merchant_key(merchant_id)), [M.malls.set(list(malls))], M.pk.exists(), _no_merchant))
 
     def find(
         self, dong: str | None, benefit_plus: bool | None, delivery: bool | None, limit: int, cursor: str | None
@@ -246,3 +240,7 @@ class DynamoCatalogue:
 
 def _number_taken() -> Exception:
     return Conflict("a merchant with this business number is already registered")
+
+
+def _no_merchant() -> Exception:
+    return NotFound("no such merchant")

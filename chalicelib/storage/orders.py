@@ -3,10 +3,12 @@
 | item  | pk                   | sk         | gsi1 (pk / sk)            | gsi2 (pk / sk)                |
 |-------|----------------------|------------|---------------------------|-------------------------------|
 | order | `ORD#<id>`           | `ORDER`    | `UO#<user>` / `<time>#<id>` | `MO#<merchant>` / `<time>#<id>` |
-| purge | `PURGE#<YYYY-MM-DD>` | `<order id>` |                         |                               |
+| purge | `PURGE#<YYYY-MM-DD>` | `<order id>` | `PURGE` / `<YYYY-MM-DD>#<order id>` |                   |
 
 An order is stored whole as a JSON document (its lines, history and shipping data); its kind and status
-are also attributes, for the lists' filters.
+are also attributes, for the lists' filters. Every purge marker is in one gsi1 partition sorted by its
+day, so one query finds all that are due however long the purge was down (markers are few: one or two
+per order, each dropped once done).
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
-from chalicelib.domain.orders import Line, Order
+from chalicelib.domain.orders import Line, Order, PurgeMarker
 from chalicelib.domain.ports.unit import Batch, Key, Page, Slot, Tx
 from chalicelib.storage.table import GSI2_KEYS, PAGE_KEYS, Put, Table, version_condition
+
+PURGE_GSI = "PURGE"
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,10 @@ def define(Item: Any) -> Items:
 
 def order_key(order_id: str) -> Key:
     return f"ORD#{order_id}", "ORDER"
+
+
+def purge_key(marker: PurgeMarker) -> Key:
+    return f"PURGE#{marker.day}", marker.order_id
 
 
 def order_to_json(order: Order) -> str:
@@ -89,8 +97,9 @@ class DynamoOrders:
     def stage(self, tx: Tx, order: Order, read_version: int) -> None:
         tx.add(Put(self.order_item(order), version_condition(self._table, self.m.OrderItem, read_version)))
 
-    def stage_purge(self, tx: Tx, day: str, order_id: str) -> None:
-        tx.add(Put(self.m.PurgeItem(f"PURGE#{day}", order_id, order_id=order_id)))
+    def stage_purge(self, tx: Tx, marker: PurgeMarker) -> None:
+        tx.add(Put(self.m.PurgeItem(*purge_key(marker), gsi1pk=PURGE_GSI, gsi1sk=f"{marker.day}#{marker.order_id}",
+                                    order_id=marker.order_id)))
 
     def of_resident(self, user_id: str, kind: str, limit: int, cursor: str | None) -> Page[Order]:
         kind_filter = self.m.OrderItem.kind == kind
@@ -112,9 +121,11 @@ class DynamoOrders:
             to_order, cursor, limit, GSI2_KEYS, f"MO#{merchant_id}",
         )  # fmt: skip
 
-    def purge_due(self, day: str) -> list[str]:
-        items = self._table.guard(lambda: list(self.m.PurgeItem.query(f"PURGE#{day}")))
-        return [it.order_id for it in items]
+    def purge_due(self, today: str, limit: int) -> list[PurgeMarker]:
+        # '$' follows '#': every key of `today` (whatever its order id) sorts before `today$`.
+        due = self._table.Item.gsi1sk < f"{today}$"
+        items = self._table.guard(lambda: list(self._table.Item.gsi1.query(PURGE_GSI, due, limit=limit)))
+        return [PurgeMarker(it.pk.removeprefix("PURGE#"), it.order_id) for it in items]
 
-    def drop_purge(self, day: str, order_id: str) -> None:
-        self._table.guard(lambda: self.m.PurgeItem(f"PURGE#{day}", order_id).delete())
+    def drop_purge(self, marker: PurgeMarker) -> None:
+        self._table.guard(lambda: self.m.PurgeItem(*purge_key(marker)).delete())

@@ -8,7 +8,8 @@ from typing import Any
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute
 
-from chalicelib.domain.settlement import MerchantLine, SettlementRun, Totals
+from chalicelib.domain.ports.unit import Tx
+from chalicelib.domain.settlement import MerchantLine, RunTaken, SettlementRun, Totals
 from chalicelib.storage.table import Put, Table, Update
 
 
@@ -47,6 +48,10 @@ def settle_pk(month: str) -> str:
     return f"SETTLE#{month}"
 
 
+def _taken() -> Exception:
+    return RunTaken("another start of this month's settlement began meanwhile")
+
+
 class AlreadyCounted(Exception):
     """This shard was already recorded for this run (a duplicate delivery), or the run was superseded."""
 
@@ -73,14 +78,14 @@ class DynamoSettlements:
             totals=Totals.from_json(it.totals) if it.totals else None, reports=list(it.reports or []),
         )  # fmt: skip
 
-    def start_run(self, run: SettlementRun, previous_run_id: str | None) -> bool:
+    def stage_start(self, tx: Tx, run: SettlementRun, previous_run_id: str | None) -> None:
         R = self.m.RunItem
         item = R(
             settle_pk(run.month), "RUN", month=run.month, run_id=run.run_id, status=run.status,
             shards_total=run.shards_total, shards_done=0, started_at=run.started_at,
         )  # fmt: skip
         condition = R.pk.does_not_exist() if previous_run_id is None else R.run_id == previous_run_id
-        return self._table.save_if(item, condition)
+        tx.add(Put(item, condition, _taken))
 
     def mark_running(self, month: str, run_id: str) -> None:
         R = self.m.RunItem

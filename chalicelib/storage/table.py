@@ -91,6 +91,15 @@ class Update:
     refused: Callable[[], Exception] | None = None
 
 
+@dataclass(frozen=True)
+class Delete:
+    """Remove an item (its keys are what matters) if `condition` holds."""
+
+    item: Any
+    condition: Any = None
+    refused: Callable[[], Exception] | None = None
+
+
 class Table:
     """The table's base item, one connection (one botocore client) for every item type, and the plumbing."""
 
@@ -207,11 +216,11 @@ class DynamoTx:
     """Writes staged by the areas, sent as one TransactWriteItems."""
 
     table: Table
-    _writes: list[Put | Update] = field(default_factory=list)
+    _writes: list[Put | Update | Delete] = field(default_factory=list)
 
     def add(self, write: Any) -> None:
-        if not isinstance(write, Put | Update):
-            raise TypeError(f"a DynamoDB transaction takes Put and Update, not {type(write).__name__}")
+        if not isinstance(write, Put | Update | Delete):
+            raise TypeError(f"a DynamoDB transaction takes Put, Update and Delete, not {type(write).__name__}")
         self._writes.append(write)
 
     def commit(self) -> None:
@@ -219,12 +228,15 @@ class DynamoTx:
         the order DynamoDB reports them), else `Contention`: the caller reads again and recomputes."""
         if not self._writes:
             return
-        # PynamoDB sends puts before updates, and reports cancellation reasons in that order.
-        sent = [w for w in self._writes if isinstance(w, Put)] + [w for w in self._writes if isinstance(w, Update)]
+        # PynamoDB sends deletes, then puts, then updates, and reports cancellation reasons in that order.
+        sent: list[Put | Update | Delete] = [w for kind in (Delete, Put, Update) for w in self._writes
+                                             if isinstance(w, kind)]
         try:
             with TransactWrite(connection=self.table.connection()) as tx:
                 for w in sent:
-                    if isinstance(w, Put):
+                    if isinstance(w, Delete):
+                        tx.delete(w.item, condition=w.condition)
+                    elif isinstance(w, Put):
                         tx.save(w.item, condition=w.condition)
                     else:
                         tx.update(w.item, actions=w.actions, condition=w.condition)

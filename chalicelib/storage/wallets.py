@@ -53,6 +53,8 @@ def define(Item: Any) -> Items:
         settled_accrued = MapAttribute[str, Any](default=dict)
         adjustment_applied = NumberAttribute(default=0)
         auto_donated = NumberAttribute(default=0)
+        recovered_from_charged = NumberAttribute(default=0)
+        still_owed = NumberAttribute(default=0)
 
     class LedgerItem(Item, discriminator="ledger"):  # type: ignore[call-arg]
         user_id = UnicodeAttribute()
@@ -110,6 +112,8 @@ def to_month(it: Any) -> ResidentMonth:
         settled_accrued=int_map(it.settled_accrued),
         adjustment_applied=int(it.adjustment_applied or 0),
         auto_donated=int(it.auto_donated or 0),
+        recovered_from_charged=int(it.recovered_from_charged or 0),
+        still_owed=int(it.still_owed or 0),
     )
 
 
@@ -166,6 +170,8 @@ class DynamoWallets:
             settled_accrued=dict(r.settled_accrued),
             adjustment_applied=r.adjustment_applied,
             auto_donated=r.auto_donated,
+            recovered_from_charged=r.recovered_from_charged,
+            still_owed=r.still_owed,
         )
 
     def movement_item(self, mv: Movement) -> Any:

@@ -17,6 +17,7 @@ from chalice.app import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.domain.errors import DomainError, NotFound, Unauthorized, ValidationFailed
+from chalicelib.web.schemas.common import ID_PATTERN
 
 if TYPE_CHECKING:
     from chalicelib.auth import Principal
@@ -44,7 +45,7 @@ CONTENT_TYPES = ["*/*"]
 """Every body reaches `parse_body`, so a wrong content type gets the contract's 400, not Chalice's 415."""
 # Matched with `fullmatch`: `$` alone also matches before a final line feed.
 _KEY = re.compile(r"^[\x21-\x7e]{1,64}$")
-_PATH_PARAM = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_PATH_PARAM = re.compile(ID_PATTERN)
 _PARAM_NAMES = re.compile(r"{(\w+)}")
 
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.web.api import RouteSpec, path_params
-from chalicelib.web.schemas.common import ErrorOut
+from chalicelib.web.schemas.common import ID_PATTERN, ErrorOut
 
 REF = "#/components/schemas/{model}"
 
@@ -53,7 +53,7 @@ def build(specs: list[RouteSpec], *, include_local: bool, title: str = "Seoro e-
         if spec.tag:
             op["tags"] = [spec.tag]
         params: list[dict[str, Any]] = [
-            {"name": p, "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"}}
+            {"name": p, "in": "path", "required": True, "schema": {"type": "string", "pattern": ID_PATTERN}}
             for p in path_params(spec.path)
         ]
         if spec.query is not None:

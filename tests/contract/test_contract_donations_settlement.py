@@ -10,8 +10,9 @@ import pytest
 from chalicelib import composition
 from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.donations import GENERAL_FUND, AutoDonation, Donation, DonationYear
-from chalicelib.domain.errors import Contention, NotFound
-from chalicelib.domain.settlement import MerchantLine, SettlementRun, Totals, shard_of
+from chalicelib.domain.errors import Conflict, Contention, NotFound
+from chalicelib.domain.rrn import TaxIdRegistration
+from chalicelib.domain.settlement import MerchantLine, RunTaken, SettlementRun, Totals, shard_of
 from tests.contract.conftest import SHARDS, commit, read
 
 AT = "2020-03-10T12:00:00+09:00"
@@ -52,11 +53,20 @@ def totals(residents: int, dong: str = "청라1동") -> Totals:
     )  # fmt: skip
 
 
+def start_run(repos: composition.Repositories, new: SettlementRun, previous_run_id: str | None) -> bool:
+    """Begin a run in a transaction of its own: False when another start won."""
+    try:
+        commit(repos, lambda tx: repos.settlements.stage_start(tx, new, previous_run_id))
+        return True
+    except RunTaken:
+        return False
+
+
 # ---- campaigns -------------------------------------------------------------------------------
 
 
 def test_an_added_campaign_is_got_with_its_totals_and_wanted_without_them(repos: composition.Repositories):
-    repos.campaigns.add(campaign("elderly"))
+    commit(repos, lambda tx: repos.campaigns.stage_add(tx, campaign("elderly")))
     gift(repos, "elderly", 5_000, 1)
     assert repos.campaigns.get("elderly") == replace(campaign("elderly"), raised=5_000, donors=1)
     assert read(repos, lambda b: repos.campaigns.want(b, "elderly")) == campaign("elderly")
@@ -72,19 +82,19 @@ def test_seeding_creates_a_campaign_only_once_and_never_resets_what_it_raised(re
 
 
 def test_a_campaign_is_opened_and_closed_and_an_unknown_one_is_not_found(repos: composition.Repositories):
-    repos.campaigns.add(campaign("elderly"))
-    repos.campaigns.set_active("elderly", False)
+    commit(repos, lambda tx: repos.campaigns.stage_add(tx, campaign("elderly")))
+    commit(repos, lambda tx: repos.campaigns.stage_active(tx, "elderly", False))
     assert read(repos, lambda b: repos.campaigns.want(b, "elderly")).active is False
-    repos.campaigns.set_active("elderly", True)
+    commit(repos, lambda tx: repos.campaigns.stage_active(tx, "elderly", True))
     assert repos.campaigns.get("elderly") == campaign("elderly")
     with pytest.raises(NotFound):
-        repos.campaigns.set_active("nothing", False)
+        commit(repos, lambda tx: repos.campaigns.stage_active(tx, "nothing", False))
     assert repos.campaigns.get("nothing") is None
 
 
 def test_several_gifts_add_up_in_totals_get_and_page(repos: composition.Repositories):
-    repos.campaigns.add(campaign("elderly"))
-    repos.campaigns.add(campaign("children", created_at="2020-03-11T09:00:00+09:00"))
+    commit(repos, lambda tx: repos.campaigns.stage_add(tx, campaign("elderly")))
+    commit(repos, lambda tx: repos.campaigns.stage_add(tx, campaign("children", created_at="2020-03-11T09:00:00+09:00")))
     for raised, donors in ((1_000, 1), (2_500, 1), (400, 0), (100, 1)):
         gift(repos, "elderly", raised, donors)
     gift(repos, "children", 9_000, 1)
@@ -97,7 +107,8 @@ def test_several_gifts_add_up_in_totals_get_and_page(repos: composition.Reposito
 
 def test_campaigns_are_paged_in_creation_order(repos: composition.Repositories):
     for cid, day in (("c-late", 3), ("c-first", 1), ("c-mid", 2)):
-        repos.campaigns.add(campaign(cid, created_at=f"2020-03-0{day}T09:00:00+09:00"))
+        made = campaign(cid, created_at=f"2020-03-0{day}T09:00:00+09:00")
+        commit(repos, lambda tx, made=made: repos.campaigns.stage_add(tx, made))
     gift(repos, "c-late", 300, 1)
     first = repos.campaigns.page(2, None)
     assert [c.campaign_id for c in first.items] == ["c-first", "c-mid"]
@@ -111,7 +122,7 @@ def test_the_general_fund_has_totals_of_its_own(repos: composition.Repositories)
     assert repos.campaigns.totals(GENERAL_FUND) == (0, 0)
     gift(repos, GENERAL_FUND, 1_200, 1)
     gift(repos, GENERAL_FUND, 800, 1)
-    repos.campaigns.add(campaign("elderly"))
+    commit(repos, lambda tx: repos.campaigns.stage_add(tx, campaign("elderly")))
     gift(repos, "elderly", 50, 1)
     assert repos.campaigns.totals(GENERAL_FUND) == (2_000, 2)
     assert repos.campaigns.totals("elderly") == (50, 1)
@@ -233,15 +244,35 @@ def test_a_shard_lists_exactly_its_residents_automatic_donations(repos: composit
 # ---- tax ids ---------------------------------------------------------------------------------
 
 
+def registration(user: str, fingerprint: str, masked: str = "900101-1******", at: str = AT) -> TaxIdRegistration:
+    return TaxIdRegistration(user, masked, fingerprint, at)
+
+
+def register(repos: composition.Repositories, user: str, fingerprint: str, encrypted: str | None = None,
+             masked: str = "900101-1******", at: str = AT) -> None:
+    """One registration as the use case makes it: read the resident's, stage the new one against it."""
+    previous = read(repos, lambda b: repos.tax_ids.want(b, user))
+    commit(repos, lambda tx: repos.tax_ids.stage_put(tx, registration(user, fingerprint, masked, at),
+                                                     encrypted or f"enc-{user}", previous))
+
+
+def unregister(repos: composition.Repositories, user: str) -> None:
+    previous = read(repos, lambda b: repos.tax_ids.want(b, user))
+    assert previous is not None
+    commit(repos, lambda tx: repos.tax_ids.stage_delete(tx, previous))
+
+
 def test_a_tax_id_is_put_got_masked_replaced_and_deleted(repos: composition.Repositories):
     assert repos.tax_ids.get("ann") is None
-    repos.tax_ids.put("ann", "enc-1", "900101-1******", AT)
-    assert repos.tax_ids.get("ann") == ("900101-1******", AT)
-    repos.tax_ids.put("ann", "enc-2", "900101-2******", "2020-03-11T09:00:00+09:00")
-    assert repos.tax_ids.get("ann") == ("900101-2******", "2020-03-11T09:00:00+09:00")
+    assert read(repos, lambda b: repos.tax_ids.want(b, "ann")) is None
+    register(repos, "ann", "mac-1", "enc-1", "900101-1******")
+    assert repos.tax_ids.get("ann") == registration("ann", "mac-1")
+    assert read(repos, lambda b: repos.tax_ids.want(b, "ann")) == registration("ann", "mac-1")
+    register(repos, "ann", "mac-2", "enc-2", "900101-2******", "2020-03-11T09:00:00+09:00")
+    assert repos.tax_ids.get("ann") == registration("ann", "mac-2", "900101-2******", "2020-03-11T09:00:00+09:00")
     assert ("ann", "enc-2") in repos.tax_ids.in_shard(shard_of("ann", repos.tax_ids.shards))
     assert ("ann", "enc-1") not in repos.tax_ids.in_shard(shard_of("ann", repos.tax_ids.shards))
-    repos.tax_ids.delete("ann")
+    unregister(repos, "ann")
     assert repos.tax_ids.get("ann") is None
     shard = shard_of("ann", repos.tax_ids.shards)
     assert all(user != "ann" for user, _ in repos.tax_ids.in_shard(shard))
@@ -251,14 +282,77 @@ def test_a_tax_id_shard_lists_the_encrypted_numbers_of_its_residents_only(repos:
     shards = repos.tax_ids.shards
     shard, inside, outside = same_shard(shards, 2)
     for user in inside + outside:
-        repos.tax_ids.put(user, f"enc-{user}", "******-*******", AT)
+        register(repos, user, f"mac-{user}", f"enc-{user}", "******-*******")
     assert sorted(repos.tax_ids.in_shard(shard)) == sorted((u, f"enc-{u}") for u in inside)
     other = shard_of(outside[0], shards)
     assert sorted(repos.tax_ids.in_shard(other)) == sorted(
         (u, f"enc-{u}") for u in inside + outside if shard_of(u, shards) == other
     )
-    repos.tax_ids.delete(inside[0])
+    unregister(repos, inside[0])
     assert repos.tax_ids.in_shard(shard) == [(inside[1], f"enc-{inside[1]}")]
+
+
+def test_a_number_another_resident_holds_is_refused_naming_no_one_and_nothing_is_written(
+    repos: composition.Repositories,
+):
+    register(repos, "ann", "mac-ann", "enc-ann")
+    with pytest.raises(Conflict) as refused:
+        register(repos, "ben", "mac-ann", "enc-ben")
+    assert "ann" not in refused.value.message and "mac-ann" not in refused.value.message
+    assert repos.tax_ids.get("ben") is None
+    assert repos.tax_ids.get("ann") == registration("ann", "mac-ann")
+    # ben, already registered with a number of his own, is refused too and keeps his own
+    register(repos, "ben", "mac-ben", "enc-ben")
+    with pytest.raises(Conflict):
+        register(repos, "ben", "mac-ann", "enc-ben-2")
+    assert repos.tax_ids.get("ben") == registration("ben", "mac-ben")
+    every = [e for s in range(repos.tax_ids.shards) for e in repos.tax_ids.in_shard(s)]
+    assert sorted(every) == [("ann", "enc-ann"), ("ben", "enc-ben")]
+
+
+def test_a_resident_registers_their_own_number_again(repos: composition.Repositories):
+    register(repos, "ann", "mac-ann", "enc-1")
+    register(repos, "ann", "mac-ann", "enc-2", at="2020-03-11T09:00:00+09:00")
+    assert repos.tax_ids.get("ann") == registration("ann", "mac-ann", at="2020-03-11T09:00:00+09:00")
+    with pytest.raises(Conflict):
+        register(repos, "ben", "mac-ann")
+
+
+def test_a_replaced_or_removed_number_is_released_for_another_resident(repos: composition.Repositories):
+    register(repos, "ann", "mac-1")
+    register(repos, "ann", "mac-2")           # replaced: mac-1 is free, mac-2 is ann's
+    register(repos, "ben", "mac-1")
+    with pytest.raises(Conflict):
+        register(repos, "ben", "mac-2")
+    assert repos.tax_ids.get("ben") == registration("ben", "mac-1")
+    unregister(repos, "ann")                  # removed: mac-2 is free
+    register(repos, "cat", "mac-2")
+    assert repos.tax_ids.get("cat") == registration("cat", "mac-2")
+    with pytest.raises(Conflict):
+        register(repos, "ann", "mac-1")
+
+
+def test_a_registration_staged_against_one_that_changed_since_is_contention_and_claims_nothing(
+    repos: composition.Repositories,
+):
+    register(repos, "ann", "mac-1")
+    stale = read(repos, lambda b: repos.tax_ids.want(b, "ann"))
+    register(repos, "ann", "mac-2")           # a concurrent replacement commits first
+    with pytest.raises(Contention):
+        commit(repos, lambda tx: repos.tax_ids.stage_put(tx, registration("ann", "mac-3"), "enc-3", stale))
+    with pytest.raises(Contention):
+        commit(repos, lambda tx: repos.tax_ids.stage_delete(tx, stale))
+    assert repos.tax_ids.get("ann") == registration("ann", "mac-2")
+    register(repos, "ben", "mac-3")           # the refused attempt left no claim behind
+    register(repos, "cat", "mac-1")
+    register(repos, "dan", "mac-4")
+    with pytest.raises(Contention):           # staged as a first registration, but one was made meanwhile
+        commit(repos, lambda tx: repos.tax_ids.stage_put(tx, registration("dan", "mac-5"), "enc-5", None))
+    register(repos, "eve", "mac-5")
+    assert repos.tax_ids.get("dan") == registration("dan", "mac-4")
+    unregister(repos, "ann")
+    with pytest.raises(Contention):
+        commit(repos, lambda tx: repos.tax_ids.stage_delete(tx, registration("ann", "mac-2")))
 
 
 # ---- settlements -----------------------------------------------------------------------------
@@ -266,23 +360,23 @@ def test_a_tax_id_shard_lists_the_encrypted_numbers_of_its_residents_only(repos:
 
 def test_a_run_starts_once_and_is_replaced_only_by_naming_the_run_it_replaces(repos: composition.Repositories):
     assert repos.settlements.get_run(MONTH) is None
-    assert repos.settlements.start_run(run("run-1"), None) is True
-    assert repos.settlements.start_run(run("run-2"), None) is False
+    assert start_run(repos, run("run-1"), None) is True
+    assert start_run(repos, run("run-2"), None) is False
     assert repos.settlements.get_run(MONTH) == run("run-1")
-    assert repos.settlements.start_run(run("run-3"), "run-9") is False
+    assert start_run(repos, run("run-3"), "run-9") is False
     assert repos.settlements.get_run(MONTH) == run("run-1")
     repos.settlements.record_shard(MONTH, "run-1", 0, totals(1))
     repos.settlements.finish_run(MONTH, "run-1", "failed", totals(1), ["r.csv"], "2020-03-01T01:00:00+09:00")
-    assert repos.settlements.start_run(run("run-2"), "run-1") is True
+    assert start_run(repos, run("run-2"), "run-1") is True
     assert repos.settlements.get_run(MONTH) == run("run-2")  # nothing of the replaced run is kept
-    assert repos.settlements.start_run(run("run-4"), "run-1") is False
+    assert start_run(repos, run("run-4"), "run-1") is False
     assert repos.settlements.get_run("2020-01") is None
 
 
 def test_a_month_without_a_run_is_neither_started_by_naming_a_previous_run_nor_counted_nor_finished(
     repos: composition.Repositories,
 ):
-    assert repos.settlements.start_run(run("run-2"), "run-1") is False
+    assert start_run(repos, run("run-2"), "run-1") is False
     assert repos.settlements.record_shard(MONTH, "run-1", 0, totals(1)) is False
     repos.settlements.finish_run(MONTH, "run-1", "completed", totals(1), [], "2020-03-01T01:00:00+09:00")
     assert repos.settlements.get_run(MONTH) is None
@@ -292,7 +386,7 @@ def test_a_month_without_a_run_is_neither_started_by_naming_a_previous_run_nor_c
 def test_only_the_current_queued_run_is_marked_running(repos: composition.Repositories):
     repos.settlements.mark_running(MONTH, "run-1")
     assert repos.settlements.get_run(MONTH) is None
-    repos.settlements.start_run(run("run-1"), None)
+    start_run(repos, run("run-1"), None)
     repos.settlements.mark_running(MONTH, "run-0")
     assert repos.settlements.get_run(MONTH) == run("run-1")
     repos.settlements.mark_running(MONTH, "run-1")
@@ -303,14 +397,14 @@ def test_only_the_current_queued_run_is_marked_running(repos: composition.Reposi
 
 
 def test_a_shard_counts_once_per_run_and_its_totals_come_back_for_that_run_only(repos: composition.Repositories):
-    repos.settlements.start_run(run("run-1"), None)
+    start_run(repos, run("run-1"), None)
     assert repos.settlements.record_shard(MONTH, "run-1", 3, totals(1)) is True
     assert repos.settlements.record_shard(MONTH, "run-1", 3, totals(9)) is False
     assert repos.settlements.record_shard(MONTH, "run-1", 5, totals(2, dong="연희동")) is True
     assert repos.settlements.get_run(MONTH).shards_done == 2  # type: ignore[union-attr]
     by_json = sorted(repos.settlements.shard_totals(MONTH, "run-1"), key=Totals.to_json)
     assert by_json == sorted([totals(1), totals(2, dong="연희동")], key=Totals.to_json)
-    assert repos.settlements.start_run(run("run-2"), "run-1") is True
+    assert start_run(repos, run("run-2"), "run-1") is True
     assert repos.settlements.record_shard(MONTH, "run-1", 6, totals(4)) is False  # a superseded run
     assert repos.settlements.record_shard(MONTH, "run-2", 3, totals(7)) is True
     assert repos.settlements.get_run(MONTH).shards_done == 1  # type: ignore[union-attr]
@@ -320,7 +414,7 @@ def test_a_shard_counts_once_per_run_and_its_totals_come_back_for_that_run_only(
 
 
 def test_a_run_is_finished_with_its_totals_and_reports_only_by_its_own_id(repos: composition.Repositories):
-    repos.settlements.start_run(run("run-1"), None)
+    start_run(repos, run("run-1"), None)
     repos.settlements.mark_running(MONTH, "run-1")
     repos.settlements.finish_run(MONTH, "run-0", "failed", totals(5), ["x.csv"], "2020-03-01T00:30:00+09:00")
     assert repos.settlements.get_run(MONTH) == run("run-1", status="running")

@@ -15,9 +15,10 @@ import pytest
 from chalicelib import composition
 from chalicelib.domain.errors import Conflict, Contention, NotFound, ValidationFailed
 from chalicelib.domain.merchant import MALL_ONLY_SEOGU, MALL_YUMYUM, Delivery, Merchant
-from chalicelib.domain.orders import KIND_DELIVERY, KIND_MALL, Line, MenuItem, Order, Product
+from chalicelib.domain.orders import KIND_DELIVERY, KIND_MALL, Line, MenuItem, Order, Product, PurgeMarker
 from chalicelib.domain.policy import SEASON2, Policy, Program, Tier
 from chalicelib.domain.ports.unit import Page
+from chalicelib.domain.proposals import approve, propose
 from tests.contract.conftest import commit, read
 from tests.support import BIZ
 
@@ -64,8 +65,8 @@ def test_a_merchant_reads_back_whole_with_or_without_delivery_and_malls_and_an_u
 ):
     full = merchant("m1", BIZ[0], plus=True, delivery=DELIVERY, malls=(MALL_ONLY_SEOGU, MALL_YUMYUM))
     bare = merchant("m2", BIZ[1], dong="가정1동")
-    repos.merchants.add(full)
-    repos.merchants.add(bare)
+    commit(repos, lambda tx: repos.merchants.stage_add(tx, full))
+    commit(repos, lambda tx: repos.merchants.stage_add(tx, bare))
     batch = repos.store.batch()
     slots = [repos.merchants.want(batch, m) for m in ("m1", "m2", "m9")]
     batch.run()
@@ -75,28 +76,27 @@ def test_a_merchant_reads_back_whole_with_or_without_delivery_and_malls_and_an_u
 
 def test_a_second_merchant_with_the_same_business_number_is_a_conflict_and_is_not_stored(repos: composition.Repositories):
     first = merchant("m1", BIZ[0])
-    repos.merchants.add(first)
+    commit(repos, lambda tx: repos.merchants.stage_add(tx, first))
     with pytest.raises(Conflict):
-        repos.merchants.add(merchant("m2", BIZ[0], dong="연희동"))
+        commit(repos, lambda tx: repos.merchants.stage_add(tx, merchant("m2", BIZ[0], dong="연희동")))
     assert read(repos, lambda b: repos.merchants.want(b, "m2")) is None
     assert read(repos, lambda b: repos.merchants.want(b, "m1")) == first
     assert ids(repos.merchants.find(None, None, None, 10, None).items) == ["m1"]
-    repos.merchants.add(merchant("m2", BIZ[1]))  # nothing of the refused one stayed behind
+    # nothing of the refused one stayed behind
+    commit(repos, lambda tx: repos.merchants.stage_add(tx, merchant("m2", BIZ[1])))
     assert read(repos, lambda b: repos.merchants.want(b, "m2")) == merchant("m2", BIZ[1])
 
 
-def test_approving_a_mall_adds_it_once_and_approving_it_again_changes_nothing(repos: composition.Repositories):
-    repos.merchants.add(merchant("m1", BIZ[0], malls=(MALL_YUMYUM,)))
-    repos.merchants.approve_mall("m1", MALL_ONLY_SEOGU)
-    repos.merchants.approve_mall("m1", MALL_ONLY_SEOGU)
-    repos.merchants.approve_mall("m1", MALL_YUMYUM)
+def test_a_merchants_malls_are_set_whole(repos: composition.Repositories):
+    commit(repos, lambda tx: repos.merchants.stage_add(tx, merchant("m1", BIZ[0], malls=(MALL_YUMYUM,))))
+    commit(repos, lambda tx: repos.merchants.stage_malls(tx, "m1", (MALL_YUMYUM, MALL_ONLY_SEOGU)))
     stored = read(repos, lambda b: repos.merchants.want(b, "m1"))
     assert stored == merchant("m1", BIZ[0], malls=(MALL_YUMYUM, MALL_ONLY_SEOGU))
 
 
-def test_approving_a_mall_for_an_unknown_merchant_is_not_found_and_creates_nothing(repos: composition.Repositories):
+def test_setting_the_malls_of_an_unknown_merchant_is_not_found_and_creates_nothing(repos: composition.Repositories):
     with pytest.raises(NotFound):
-        repos.merchants.approve_mall("m9", MALL_ONLY_SEOGU)
+        commit(repos, lambda tx: repos.merchants.stage_malls(tx, "m9", (MALL_ONLY_SEOGU,)))
     assert read(repos, lambda b: repos.merchants.want(b, "m9")) is None
     assert repos.merchants.find(None, None, None, 10, None) == Page([], None)
 
@@ -110,7 +110,7 @@ def _five_merchants(repos: composition.Repositories) -> None:
         merchant("m3", BIZ[2], dong="연희동", at="2020-03-02T09:00:00+09:00"),
         merchant("m2", BIZ[1], at="2020-02-01T09:00:00+09:00"),
     ):
-        repos.merchants.add(shop)
+        commit(repos, lambda tx, shop=shop: repos.merchants.stage_add(tx, shop))
 
 
 FILTERS: list[tuple[tuple[str | None, bool | None, bool | None], list[str]]] = [
@@ -342,22 +342,42 @@ def test_of_merchant_filters_by_kind_and_by_status_in_time_order_page_by_page(re
     assert ids(walk(lambda cursor: of_merchant("m1", KIND_MALL, "paid", 2, cursor), 2), "order_id") == ["o1", "o3", "o5"]
 
 
-def test_a_days_purge_list_holds_its_orders_and_dropping_one_leaves_the_others(repos: composition.Repositories):
-    assert repos.orders.purge_due("2020-06-10") == []
-    commit(
+def _markers(repos: composition.Repositories, *markers: PurgeMarker) -> None:
+    commit(repos, *[lambda tx, m=m: repos.orders.stage_purge(tx, m) for m in markers])
+
+
+def test_every_purge_marker_due_by_today_is_found_however_old_oldest_first_and_dropping_one_leaves_the_others(
+    repos: composition.Repositories,
+):
+    assert repos.orders.purge_due("2020-06-11", 10) == []
+    _markers(
         repos,
-        lambda tx: repos.orders.stage_purge(tx, "2020-06-10", "o2"),
-        lambda tx: repos.orders.stage_purge(tx, "2020-06-10", "o1"),
-        lambda tx: repos.orders.stage_purge(tx, "2020-06-10", "o3"),
-        lambda tx: repos.orders.stage_purge(tx, "2020-06-11", "o4"),
+        PurgeMarker("2020-06-10", "o2"),
+        PurgeMarker("2020-06-10", "o1"),
+        PurgeMarker("2020-06-12", "o5"),        # tomorrow's: not due yet
+        PurgeMarker("2019-01-01", "o9"),        # a year and a half overdue: still found
+        PurgeMarker("2020-06-11", "주문-4"),    # due today, whatever characters its id has
+        PurgeMarker("2020-06-10", "o3"),
     )
-    assert sorted(repos.orders.purge_due("2020-06-10")) == ["o1", "o2", "o3"]
-    repos.orders.drop_purge("2020-06-10", "o2")
-    assert sorted(repos.orders.purge_due("2020-06-10")) == ["o1", "o3"]
-    assert repos.orders.purge_due("2020-06-11") == ["o4"]
-    repos.orders.drop_purge("2020-06-11", "o1")  # another day's entry is not this one
-    assert sorted(repos.orders.purge_due("2020-06-10")) == ["o1", "o3"]
-    assert repos.orders.purge_due("2020-06-11") == ["o4"]
+    due = [PurgeMarker("2019-01-01", "o9"), PurgeMarker("2020-06-10", "o1"), PurgeMarker("2020-06-10", "o2"),
+           PurgeMarker("2020-06-10", "o3"), PurgeMarker("2020-06-11", "주문-4")]
+    assert repos.orders.purge_due("2020-06-11", 10) == due
+    assert repos.orders.purge_due("2020-06-11", 2) == due[:2]
+    assert repos.orders.purge_due("2018-12-31", 10) == []
+    repos.orders.drop_purge(PurgeMarker("2020-06-10", "o2"))
+    repos.orders.drop_purge(PurgeMarker("2020-06-11", "o1"))   # another day's marker of o1 is not this one
+    repos.orders.drop_purge(PurgeMarker("2020-06-10", "o2"))   # gone already: nothing happens
+    assert repos.orders.purge_due("2020-06-11", 10) == [m for m in due if m.order_id != "o2"]
+    assert repos.orders.purge_due("2020-06-12", 10)[-1] == PurgeMarker("2020-06-12", "o5")
+
+
+def test_a_purge_marker_written_twice_is_one_and_an_order_may_have_markers_on_several_days(repos: composition.Repositories):
+    _markers(repos, PurgeMarker("2020-06-10", "o1"))
+    _markers(repos, PurgeMarker("2020-06-10", "o1"), PurgeMarker("2020-09-10", "o1"))
+    assert repos.orders.purge_due("2020-12-31", 10) == [PurgeMarker("2020-06-10", "o1"),
+                                                         PurgeMarker("2020-09-10", "o1")]
+    repos.orders.drop_purge(PurgeMarker("2020-06-10", "o1"))
+    assert repos.orders.purge_due("2020-12-31", 10) == [PurgeMarker("2020-09-10", "o1")]
 
 
 APRIL = Policy(
@@ -377,11 +397,29 @@ def test_seed_writes_a_policy_only_where_none_exists_for_its_month(repos: compos
     assert sorted(repos.policies.all(), key=MONTH) == [SEASON2, APRIL]
 
 
-def test_put_overwrites_a_months_policy_and_all_returns_every_stored_policy_as_written(repos: composition.Repositories):
-    repos.policies.put(APRIL, AT)
-    repos.policies.put(SEASON2, AT)
+def test_an_approval_overwrites_a_months_policy_and_all_returns_every_stored_policy_as_written(
+    repos: composition.Repositories,
+):
+    commit(repos, lambda tx: repos.policies.stage_policy(tx, APRIL, AT))
+    commit(repos, lambda tx: repos.policies.stage_policy(tx, SEASON2, AT))
     lower = Policy(SEASON2.effective_month, SEASON2.programs[:1], 700_000, 1_500_000)
-    repos.policies.put(lower, "2020-03-11T12:00:00+09:00")
+    commit(repos, lambda tx: repos.policies.stage_policy(tx, lower, "2020-03-11T12:00:00+09:00"))
     assert sorted(repos.policies.all(), key=MONTH) == [lower, APRIL]
     assert repos.policies.seed(SEASON2, AT) is False
     assert sorted(repos.policies.all(), key=MONTH) == [lower, APRIL]
+    assert read(repos, lambda b: repos.policies.want_policy(b, "2020-04")) == APRIL
+    assert read(repos, lambda b: repos.policies.want_policy(b, "2020-05")) is None
+
+
+def test_a_proposal_is_written_at_the_version_it_was_read_at(repos: composition.Repositories):
+    assert read(repos, lambda b: repos.policies.want_proposal(b, "2020-04")) is None
+    first = propose(APRIL, "clerk", AT, None)
+    commit(repos, lambda tx: repos.policies.stage_proposal(tx, first, 0))
+    assert read(repos, lambda b: repos.policies.want_proposal(b, "2020-04")) == first
+    with pytest.raises(Contention):  # a second proposer who also read nothing
+        commit(repos, lambda tx: repos.policies.stage_proposal(tx, propose(APRIL, "other", AT, None), 0))
+    approved = approve(first, "chief", AT, "2020-03")
+    commit(repos, lambda tx: repos.policies.stage_proposal(tx, approved, first.version),
+           lambda tx: repos.policies.stage_policy(tx, approved.policy, AT))
+    assert read(repos, lambda b: repos.policies.want_proposal(b, "2020-04")) == approved
+    assert APRIL in repos.policies.all()

@@ -76,16 +76,20 @@ def open_and_charge(stack: LocalStack, _: int) -> Http:
 
 def test_racing_payments_grant_exactly_the_monthly_budget_and_a_refund_gives_its_grant_back(stack: LocalStack):
     staff = Http(stack, "staff", "e2e-budget-staff")
+    approver = Http(stack, "staff", "e2e-budget-approver")
     try:
         stack.set_clock("2021-05-20T12:00:00+09:00")
         status, budgeted = staff.call("PUT", f"/staff/policies/{BUDGET_MONTH}", policy(CITY_BUDGET))
-        assert status == 200, budgeted
+        assert status == 202 and budgeted["status"] == "proposed", budgeted
         assert budgeted["effective_month"] == BUDGET_MONTH
         assert programs_of(budgeted)["city-base"]["monthly_budget"] == CITY_BUDGET
+        status, approved = approver.call("POST", f"/staff/policies/{BUDGET_MONTH}/approve")
+        assert status == 200 and approved["status"] == "approved", approved
         # the month after goes back to no budgets, so nothing after June inherits this test's budget
         status, restored = staff.call("PUT", f"/staff/policies/{RESTORED_MONTH}", policy(None))
-        assert status == 200, restored
+        assert status == 202, restored
         assert all(p["monthly_budget"] is None for p in restored["programs"])
+        assert approver.call("POST", f"/staff/policies/{RESTORED_MONTH}/approve")[0] == 200
 
         stack.set_clock("2021-06-10T12:00:00+09:00")
         status, current = staff.call("GET", "/policies/current")

@@ -12,7 +12,7 @@ from moto import mock_aws
 from chalicelib import composition
 from chalicelib.adapters.bank import FakeBank
 from chalicelib.handlers.admin import seed_defaults
-from devstack.resources import apply_bucket_notifications
+from devstack.resources import apply_bucket_notifications, apply_key_specs
 from tests.support import TEMPLATE, Env, SettableClock, SigningKey, settings_for_tests
 
 
@@ -22,13 +22,15 @@ def signing_key(tmp_path_factory: pytest.TempPathFactory) -> SigningKey:
 
 
 def create_stack(region: str = "ap-northeast-2") -> dict[str, str]:
-    """Deploy infra/resources.yaml to moto's CloudFormation and return its outputs."""
+    """Deploy infra/resources.yaml to moto's CloudFormation and return its outputs (an HMAC key made as the
+    template declares it in place of moto's symmetric one: `apply_key_specs`)."""
     cf = boto3.client("cloudformation", region_name=region)
     cf.create_stack(StackName="seoro-test", TemplateBody=TEMPLATE.read_text())
     apply_bucket_notifications(cf, boto3.client("s3", region_name=region), boto3.client("sqs", region_name=region),
                                "seoro-test")
     outputs = cf.describe_stacks(StackName="seoro-test")["Stacks"][0]["Outputs"]
-    return {o["OutputKey"]: o["OutputValue"] for o in outputs}
+    return apply_key_specs(cf, boto3.client("kms", region_name=region), "seoro-test",
+                           {o["OutputKey"]: o["OutputValue"] for o in outputs})
 
 
 def deliver_from_sqs(env: Env) -> None:
@@ -59,6 +61,7 @@ def env(signing_key: SigningKey) -> Iterator[Env]:
             alert_topic_arn_prefix=outputs["AlertTopicArnPrefix"],
             exports_bucket=outputs["ExportsBucket"],
             pii_key_arn=outputs["PiiKeyArn"],
+            tax_id_mac_key_arn=outputs["TaxIdMacKeyArn"],
             auth_jwks_file=str(signing_key.jwks_file),
         )
         composition.override(settings=settings, clock=clock, bank=FakeBank())

@@ -23,7 +23,7 @@ from chalicelib.adapters.bank import FakeBank
 from chalicelib.domain.months import KST
 from chalicelib.handlers.admin import seed_defaults
 from chalicelib.settings import Settings
-from devstack.resources import apply_bucket_notifications, create_stack, output_env_name
+from devstack.resources import apply_bucket_notifications, apply_key_specs, create_stack, output_env_name
 from devstack.runner import FakeLambdaContext, LocalRunner
 from infra import merge
 from tests.service.conftest import deliver_from_sqs
@@ -53,6 +53,7 @@ def stack(signing_key: SigningKey) -> Iterator[tuple[Env, dict[str, str]]]:
         outputs = create_stack(cloudformation, "seoro-infra-test", {"Prefix": PREFIX})
         apply_bucket_notifications(cloudformation, boto3.client("s3", region_name=REGION),
                                    boto3.client("sqs", region_name=REGION), "seoro-infra-test")
+        outputs = apply_key_specs(cloudformation, boto3.client("kms", region_name=REGION), "seoro-infra-test", outputs)
         settings = settings_from(
             outputs,
             STAGE="test",
@@ -75,7 +76,7 @@ def test_every_output_the_app_reads_is_in_the_template_and_the_local_stack_gets_
     read = merge.settings_variables()
     declared = {output_env_name(k): v for k, v in template_outputs().items()}
     provided = read & set(declared)
-    assert {"TABLE_NAME", "NOTICES_BUCKET", "REPORTS_BUCKET", "EXPORTS_BUCKET", "PII_KEY_ARN",
+    assert {"TABLE_NAME", "NOTICES_BUCKET", "REPORTS_BUCKET", "EXPORTS_BUCKET", "PII_KEY_ARN", "TAX_ID_MAC_KEY_ARN",
             "SETTLEMENT_QUEUE_URL", "AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE"} <= provided
     cloud_only = {name for name, output in declared.items() if "Condition" in output}
     assert cloud_only & read == CLOUD_ONLY
@@ -94,6 +95,10 @@ def test_the_template_deploys_to_moto_and_its_outputs_configure_every_resource_s
     assert settings.reports_bucket == outputs["ReportsBucket"]
     assert settings.exports_bucket == outputs["ExportsBucket"]
     assert settings.pii_key_arn == outputs["PiiKeyArn"]
+    assert settings.tax_id_mac_key_arn == outputs["TaxIdMacKeyArn"]
+    # moto made the HMAC key a symmetric one; the stand-in the local stack hands out is as declared
+    mac_key = boto3.client("kms", region_name=REGION).describe_key(KeyId=outputs["TaxIdMacKeyArn"])["KeyMetadata"]
+    assert (mac_key["KeySpec"], mac_key["KeyUsage"]) == ("HMAC_256", "GENERATE_VERIFY_MAC")
     assert settings.settlement_queue_url == outputs["SettlementQueueUrl"]
     # the queue the worker consumes is the queue the app sends to
     assert outputs["SettlementQueueUrl"].endswith("/seoro-settlement")
@@ -148,6 +153,7 @@ class Recorder:
         self.buckets = {outputs[k]: k for k in ("NoticesBucket", "ReportsBucket", "ExportsBucket")}
         self.queues = {outputs["SettlementQueueUrl"]: "SettlementQueue"}
         self.key = outputs["PiiKeyArn"]
+        self.keys = {outputs["PiiKeyArn"]: "PiiKey", outputs["TaxIdMacKeyArn"]: "TaxIdMacKey"}
 
     def _table(self, name: str, index: str | None = None) -> str:
         logical = self.tables.get(name, f"?{name}")
@@ -174,7 +180,7 @@ class Recorder:
             return [(f"sqs:{action}", self.queues.get(params.get("QueueUrl", ""), "?queue"))]
         if service == "kms":
             key = params.get("KeyId", self.key)
-            return [(f"kms:{operation}", "PiiKey" if key == self.key else f"?{key}")]
+            return [(f"kms:{operation}", self.keys.get(key, f"?{key}"))]
         return [(f"{service}:{operation}", "?")]
 
     @contextlib.contextmanager

@@ -5,6 +5,8 @@ tests/unit; tests/contract holds the two stores to the same behaviour.)"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import sys
@@ -125,6 +127,16 @@ def test_no_table_item_log_line_or_report_holds_a_registration_number_in_clear(
     for secret in clear:
         assert secret not in logged
         assert secret not in json.dumps(table_items(env), ensure_ascii=False)
+    # the number's claim (one number, one resident) is keyed by a keyed MAC, not by a plain hash anyone
+    # could compute for every possible number
+    claims = [i for i in table_items(env) if i["entry"]["S"] == "tax-id-claim"]
+    assert [c["user_id"]["S"] for c in claims] == ["hana"]
+    stored = json.dumps(table_items(env), ensure_ascii=False)
+    for form in (RRN_DIGITS, RRN):
+        digest = hashlib.sha256(form.encode()).digest()
+        for encoded in (digest.hex(), digest.hex().upper(), base64.b64encode(digest).decode(),
+                        base64.urlsafe_b64encode(digest).decode().rstrip("=")):
+            assert encoded not in stored
     s3 = boto3.client("s3", region_name="ap-northeast-2")
     for bucket in (env.container.settings.reports_bucket, env.container.settings.exports_bucket):
         for obj in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
@@ -132,3 +144,43 @@ def test_no_table_item_log_line_or_report_holds_a_registration_number_in_clear(
                 continue  # the tax service's own file: it holds the number by design, encrypted with the KMS key
             text = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read().decode("utf-8", "replace")
             assert all(secret not in text for secret in clear), obj["Key"]
+
+
+def save_legacy_registration(env: Env, user: str) -> None:
+    """A registration as it was stored before claims were kept: no fingerprint (`rrn_mac`)."""
+    from chalicelib.domain.settlement import shard_of
+    from chalicelib.storage.tax_ids import TAX_ID_SHARDS, define, tax_id_key
+
+    items = env.repos.store.define(define)  # type: ignore[attr-defined]
+    at_ = "2019-01-01T00:00:00+09:00"
+    items.TaxIdItem(*tax_id_key(user), gsi1pk=f"TAXIDS#{shard_of(user, TAX_ID_SHARDS):02d}", gsi1sk=user,
+                    user_id=user, rrn_encrypted="enc", rrn_masked="900101-1******", consent_nts_at=at_,
+                    updated_at=at_).save()
+
+
+def test_a_registration_stored_before_claims_were_kept_claims_nothing_and_is_replaced_or_removed(env: Env):
+    save_legacy_registration(env, "old")
+    assert put_tax_id(env, "new")[0] == 200                       # the old registration held no claim
+    assert env.call("DELETE", "/me/tax-id", role="resident", sub="old")[0] == 200
+    assert env.call("GET", "/me/tax-id", role="resident", sub="old")[0] == 404
+    save_legacy_registration(env, "old")
+    assert put_tax_id(env, "old", "850315-2345678")[0] == 200     # replaced, it claims its new number
+    assert put_tax_id(env, "new", "850315-2345678")[0] == 409
+
+
+def test_fingerprints_are_kms_hmacs_bound_to_their_purpose_and_need_the_hmac_key(env: Env):
+    from chalicelib.adapters.fingerprints import KmsFingerprints
+    from chalicelib.domain.errors import StorageUnavailable
+
+    settings = env.container.settings
+    kms = boto3.client("kms", region_name="ap-northeast-2")
+    prints = KmsFingerprints(kms, settings.tax_id_mac_key_arn)
+    first = prints.mac(RRN_DIGITS, "rrn:nts-donations")
+    assert prints.mac(RRN_DIGITS, "rrn:nts-donations") == first and len(first) == 64
+    assert prints.mac(RRN_DIGITS, "another purpose") != first
+    assert prints.mac("8503152345678", "rrn:nts-donations") != first
+    assert first != hashlib.sha256(RRN_DIGITS.encode()).hexdigest()
+    for wrong in (KmsFingerprints(kms, settings.pii_key_arn), KmsFingerprints(kms, None)):   # not an HMAC key
+        with pytest.raises(StorageUnavailable) as failed:
+            wrong.mac(RRN_DIGITS, "rrn:nts-donations")
+        assert RRN_DIGITS not in str(failed.value) and failed.value.__cause__ is None

@@ -5,10 +5,11 @@ balances, bank transfers, payments, merchants and policies are exactly as they w
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 
@@ -515,6 +516,62 @@ def test_ids_keys_and_token_subjects_with_a_trailing_line_feed_are_refused(env: 
         with subtests.test(msg=f"a token's {claim}"):
             r = env.client.http.request("GET", "/merchants", headers={"Authorization": f"Bearer {token}"})
             assert_error(r.status_code, json.loads(r.body), 401, "UNAUTHORIZED")
+
+
+NOT_IDS = ("..", ".", "-a", ":a", "_a", ".hidden")
+"""Made only of the id's characters, but not ids: an id begins with an ASCII letter or digit."""
+
+
+def test_ids_made_only_of_dots_or_not_beginning_with_a_letter_or_digit_are_refused(
+    env: Env, subtests: pytest.Subtests
+) -> None:
+    """`PUT /merchant/products/%2e%2e` reaches the function as `..` (API Gateway decodes path parameters)
+    and used to list a product whose id was `..`. In a path such an id is 404, as no resource can have it;
+    in a body it is 400; and either way nothing is stored."""
+    world = make_world(env)
+    seller = env.register_merchant(number=BIZ[3], malls=["only-seogu"])
+    product = {"mall": "only-seogu", "name": "쌀", "price": 30_000, "stock": 1, "shipping_fee": 0}
+
+    def on_sale() -> Any:
+        status, listed = env.call("GET", "/malls/only-seogu/products?limit=100", role="resident", sub=PAYER)
+        assert status == 200, listed
+        return listed
+
+    before = on_sale()
+    for product_id in ("%2e%2e", *NOT_IDS):
+        with subtests.test(msg=f"PUT /merchant/products/{product_id}, decoded as API Gateway does"):
+            status, out = through_api_gateway(env, "PUT", "/merchant/products/{product_id}",
+                                              {"product_id": unquote(product_id)},
+                                              env.headers("merchant", OWNER, seller), product)
+            assert_error(status, out, 404, "NOT_FOUND")
+        with subtests.test(msg=f"PUT /merchant/products/{product_id}, as sent"):
+            status, out = env.call("PUT", f"/merchant/products/{product_id}", role="merchant", sub=OWNER,
+                                   merchant_id=seller, body=product)
+            assert_error(status, out, 404, "NOT_FOUND")
+    assert on_sale() == before
+    valid = {"merchant_id": world.merchant_id, "amount": 1000, "use_cashback": True}
+    run_table(env, subtests, "POST", "/payments", "resident",
+              [(f"merchant_id {bad!r}", {**valid, "merchant_id": bad}) for bad in NOT_IDS])
+
+
+def test_every_id_the_system_makes_is_an_id(env: Env) -> None:
+    """The id rule must not refuse the system's own ids: those made by requests, by each `new_id` prefix
+    the use cases use, the news posts' and the seeded campaigns' ids, the malls and months in paths."""
+    from chalicelib.domain.campaign import SEEDED_CAMPAIGNS
+    from chalicelib.domain.merchant import MALLS
+    from chalicelib.domain.notices import post_id_for
+    from chalicelib.handlers.common import new_id
+    from chalicelib.web.schemas.common import ID_PATTERN
+
+    world = make_world(env)
+    status, charge = env.call("POST", "/wallet/charges", role="resident", sub=PAYER, key=new_key(),
+                              body={"amount": 1000})
+    assert status == 201, charge
+    made = [world.merchant_id, world.payment_id, charge["charge_id"], post_id_for("notices/" + "가" * 160 + ".md"),
+            *(new_id(prefix) for prefix in ("pay", "ord", "mord", "don", "camp", "run", "mv")),
+            *(c.campaign_id for c in SEEDED_CAMPAIGNS), *MALLS, "2026-12"]
+    assert [m for m in made if not re.fullmatch(ID_PATTERN, m)] == []
+    assert world.merchant_id.startswith("m-") and world.payment_id.startswith("pay_")
 
 
 # ---- bounds hold for the text as sent --------------------------------------------------------------

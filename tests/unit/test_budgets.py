@@ -26,8 +26,7 @@ def budget_policy(city_budget: int) -> dict[str, Any]:
 
 def enter_budget_month(env: Env, budget: int) -> str:
     env.clock.set(datetime(2021, 5, 20, 12, 0, tzinfo=KST))
-    status, body = env.call("PUT", "/staff/policies/2021-06", role="staff", sub="clerk", body=budget_policy(budget))
-    assert status == 200, body
+    body = env.enact_policy("2021-06", budget_policy(budget))
     assert body["programs"][0]["monthly_budget"] == budget
     shop = env.register_merchant(number=BIZ[0])
     env.clock.set(datetime(2021, 6, 2, 10, 0, tzinfo=KST))

@@ -67,7 +67,14 @@ def _grants(t: dict[str, Any], function: str, prefix: str) -> set[str]:
 
 def test_only_the_api_uses_the_personal_data_key_and_only_the_worker_writes_reports():
     t = template()
-    assert _grants(t, "APIHandler", "kms:") == {"kms:GenerateDataKey", "kms:Decrypt"}
+    assert _grants(t, "APIHandler", "kms:") == {"kms:GenerateDataKey", "kms:Decrypt", "kms:GenerateMac"}
+    keys = {a: {json.dumps(r) for r in as_list(s["Resource"])} for s in statements(t, "APIHandler")
+            for a in as_list(s["Action"]) if a.startswith("kms:")}
+    assert keys == {"kms:GenerateDataKey": {json.dumps({"Fn::GetAtt": ["PiiKey", "Arn"]})},
+                    "kms:Decrypt": {json.dumps({"Fn::GetAtt": ["PiiKey", "Arn"]})},
+                    "kms:GenerateMac": {json.dumps({"Fn::GetAtt": ["TaxIdMacKey", "Arn"]})}}
+    mac_key = t["Resources"]["TaxIdMacKey"]["Properties"]
+    assert (mac_key["KeySpec"], mac_key["KeyUsage"]) == ("HMAC_256", "GENERATE_VERIFY_MAC")
     for function in FUNCTIONS[1:]:
         assert _grants(t, function, "kms:") == set(), function
     buckets = {f: {json.dumps(r) for s in statements(t, f) if "s3:PutObject" in as_list(s["Action"])
@@ -97,7 +104,7 @@ def test_every_function_gets_every_resource_variable_from_the_outputs_the_local_
     for function in FUNCTIONS:
         env = t["Resources"][function]["Properties"]["Environment"]["Variables"]
         for name in ("TABLE_NAME", "NOTICES_BUCKET", "REPORTS_BUCKET", "EXPORTS_BUCKET", "PII_KEY_ARN",
-                     "SETTLEMENT_QUEUE_URL"):
+                     "TAX_ID_MAC_KEY_ARN", "SETTLEMENT_QUEUE_URL"):
             key = "".join(part.capitalize() for part in name.split("_"))
             assert env[name] == outputs[key]["Value"], (function, name)
         assert env["TABLE_NAME"] == {"Ref": "MainTable"}

@@ -3,6 +3,7 @@ resident-month), statements, the tax id (encrypted, masked, never in clear) and 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from datetime import datetime
@@ -411,3 +412,47 @@ def test_the_tax_service_export_has_one_record_per_consenting_donor_of_the_year(
     body, lines, _ = export(env, 2021)
     assert lines == [{"rrn": "8503152345678", "year": 2021, "total": 900, "by_category": {"general": 900}}]
     assert env.call("POST", "/staff/donations/nts-export", role="resident", sub="ann", body={"year": 2020})[0] == 403
+
+
+# One number, one resident (SPEC "Controls on staff power"; API v2): whoever registers a number another
+# resident holds is refused without being told whose it is, and the tax service hears only of its holder.
+HOLDER, OTHER = "holder-7c1e", "other-4d2a"
+
+
+def test_a_number_another_resident_holds_is_refused_naming_no_one_and_only_its_holder_is_exported(env: Env):
+    env.clock.set(at(2020, 6, 1))
+    for sub in (HOLDER, OTHER):
+        env.open_wallet(sub)
+        grant_cashback(env, sub, 10_000)
+    assert put_tax_id(env, HOLDER)[0] == 200
+    for form in (RRN, RRN_DIGITS):
+        status, body = put_tax_id(env, OTHER, form)
+        assert status == 409 and body["error"]["code"] == "CONFLICT", body
+        said = json.dumps(body, ensure_ascii=False)
+        assert HOLDER not in said and RRN_DIGITS not in said and RRN not in said and "1234568" not in said
+    assert env.call("GET", "/me/tax-id", role="resident", sub=OTHER)[0] == 404
+    assert env.call("GET", "/me/tax-id", role="resident", sub=HOLDER)[1]["rrn_masked"] == "900101-1******"
+    assert give(env, HOLDER, 1_000)[0] == 201
+    assert give(env, OTHER, 2_000)[0] == 201
+    body, lines, _ = export(env, 2020)
+    assert body["records"] == 1 and lines == [{"rrn": RRN_DIGITS, "year": 2020, "total": 1_000,
+                                               "by_category": {"general": 1_000}}]
+    stored = repr(support.stored_items(env))   # the claim is keyed by a keyed MAC: no number, no plain hash
+    assert RRN_DIGITS not in stored and hashlib.sha256(RRN_DIGITS.encode()).hexdigest() not in stored
+
+
+def test_a_resident_registers_their_number_again_and_a_replaced_or_removed_number_is_free_again(env: Env):
+    assert put_tax_id(env, HOLDER)[0] == 200
+    assert put_tax_id(env, OTHER)[0] == 409
+    assert put_tax_id(env, HOLDER, RRN_DIGITS)[0] == 200         # one's own number, again
+    assert put_tax_id(env, HOLDER, "850315-2345678")[0] == 200    # replaced: the old number is free
+    status, body = put_tax_id(env, OTHER)
+    assert (status, body["rrn_masked"]) == (200, "900101-1******"), body
+    assert put_tax_id(env, HOLDER)[0] == 409                      # and now it is the other's
+    assert put_tax_id(env, OTHER, "850315-2345678")[0] == 409
+    assert env.call("DELETE", "/me/tax-id", role="resident", sub=OTHER)[0] == 200   # removed: free again
+    assert put_tax_id(env, HOLDER)[0] == 200
+    assert env.call("GET", "/me/tax-id", role="resident", sub=HOLDER)[1]["rrn_masked"] == "900101-1******"
+    assert env.call("DELETE", "/me/tax-id", role="resident", sub=HOLDER)[0] == 200
+    assert put_tax_id(env, OTHER, "850315-2345678")[0] == 200     # both numbers released with the registration
+    assert put_tax_id(env, OTHER)[0] == 200

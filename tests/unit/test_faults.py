@@ -22,7 +22,7 @@ from chalicelib.handlers import settlement
 from chalicelib.handlers.admin import seed_defaults
 from tests.support import BIZ, Env, new_key
 
-SETTLEMENT_WRITES = ("start_run", "mark_running", "record_shard", "put_merchant_lines", "finish_run")
+SETTLEMENT_WRITES = ("mark_running", "record_shard", "put_merchant_lines", "finish_run")
 
 
 class Faults:

@@ -6,8 +6,9 @@ and checked:
 
 - no balance is negative and no stock is below zero;
 - every wallet's balances equal the sum of its ledger movements;
-- money in (the bank's top-ups, the settlements' net credits) equals wallet balances + what merchants are
-  owed (paid − refunded) + donations, and the campaign totals add up to the donations;
+- money in (the bank's top-ups, the settlements' net credits less what they recovered from charged
+  balances) equals wallet balances + what merchants are owed (paid − refunded) + donations, and the
+  campaign totals add up to the donations;
 - per resident, month and program, the spend counter is the net eligible spend of the month's payments
   (charged part − refunded charged part), the accrual is F(that spend), and it is the sum of the
   payments' own accruals.
@@ -319,7 +320,8 @@ class MoneyMachine(RuleBasedStateMachine):
         self.d.env.drain()
         _, run = self.send("GET", f"/staff/settlements/{month}", "staff", "clerk")
         assert (run["status"], run["books_balanced"], run["problems"]) == ("completed", True, []), run
-        self.books.settled[month] = run["cashback_credited"]
+        # what the settlement put in (cashback credited) less what it took back out of charged balances
+        self.books.settled[month] = run["cashback_credited"] - run["recovered"]["charged"]
 
     # ---- invariants ----
 

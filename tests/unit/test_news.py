@@ -24,7 +24,17 @@ from chalicelib.domain.news import (
     retire,
     revise,
 )
-from chalicelib.domain.notices import MAX_NOTICE_BYTES, Parsed, error_key, notice_name, parse_notice, post_id_for
+from chalicelib.domain.notices import (
+    MAX_NOTICE_BYTES,
+    MAX_PROBLEM_CHARS,
+    MAX_PROBLEMS,
+    Parsed,
+    Problem,
+    error_key,
+    notice_name,
+    parse_notice,
+    post_id_for,
+)
 from chalicelib.markdown import render
 
 SAMPLE = Path(__file__).resolve().parents[3] / "shared" / "data" / "sample-notice.md"
@@ -177,6 +187,71 @@ def test_a_notice_that_is_too_large_is_rejected() -> None:
 def test_invalid_yaml_is_rejected_with_its_line() -> None:
     parsed = parse_notice(b"---\ntitle: t\ncategory: [unclosed\n---\nbody\n")
     assert fields(parsed) == ["front matter"]
+
+
+LAUGHS = "".join(
+    f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 5)
+)
+BILLION_LAUGHS = notice(f"title: t\ndongs: all\nl0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n{LAUGHS}"
+                        "category: *l4\n", "b\n")
+"""Under 400 bytes whose `category` is 10⁵ items once built (four more lines would make it 10⁹)."""
+
+
+def test_a_billion_laughs_is_refused_from_its_yaml_events_without_building_anything(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def build(_: str) -> object:
+        raise AssertionError("the front matter was built")
+
+    monkeypatch.setattr(yaml, "safe_load", build)
+    parsed = parse_notice(BILLION_LAUGHS)
+    assert len(BILLION_LAUGHS) < 400
+    assert parsed.notice is None
+    assert fields(parsed) == ["front matter"]
+    assert "alias" in parsed.problems[0].message
+    assert len(parsed.problems[0].message) < 300
+
+
+@pytest.mark.parametrize(
+    "front",
+    [
+        "title: &t 알림\ncategory: daily-info\ndongs: all\n",
+        f"{GOOD}pinned: &p false\n",
+        "title: 알림\ncategory: daily-info\ndongs: &d [청라1동]\n",
+        f"{GOOD}base: &b {{pinned: true}}\nother:\n  <<: *b\n",
+    ],
+    ids=["anchor on a scalar", "unused anchor", "anchor on a list", "merge key"],
+)
+def test_any_anchor_or_alias_rejects_the_notice(front: str) -> None:
+    parsed = parse_notice(notice(front))
+    assert fields(parsed) == ["front matter"]
+    assert "anchors and aliases" in parsed.problems[0].message
+
+
+def test_ampersands_and_asterisks_in_text_are_not_anchors_or_aliases() -> None:
+    parsed = parse_notice(notice("title: 'R&D 설명회 *안내*'\ncategory: daily-info\ndongs: all\n", "&a *b 본문\n"))
+    assert parsed.problems == ()
+    assert parsed.notice is not None and parsed.notice.title == "R&D 설명회 *안내*"
+
+
+def test_deeply_nested_yaml_is_rejected_not_a_crash() -> None:
+    parsed = parse_notice(notice(f"{GOOD}pinned: {'[' * 3000}{']' * 3000}\n"))
+    assert fields(parsed) == ["front matter"]
+    assert "nested" in parsed.problems[0].message
+
+
+def test_a_short_size_does_not_let_a_long_file_through() -> None:
+    raw = notice(GOOD, "가" * (MAX_NOTICE_BYTES // 3 + 10))
+    assert fields(parse_notice(raw, size=10)) == ["file"]
+
+
+def test_the_error_report_stays_small_however_many_problems_the_file_has() -> None:
+    many_fields = parse_notice(notice(GOOD + "".join(f"f{i}: 1\n" for i in range(1000))))
+    assert len(many_fields.problems) == MAX_PROBLEMS + 1
+    assert many_fields.problems[-1] == Problem("file", f"{1000 - MAX_PROBLEMS} more problems are not listed")
+    many_dongs = parse_notice(notice(f"title: t\ncategory: disaster\ndongs: [{', '.join(['없는동'] * 5000)}]\n"))
+    assert fields(many_dongs) == ["dongs"]
+    assert len(many_dongs.problems[0].message) <= MAX_PROBLEM_CHARS
 
 
 def test_an_empty_body_is_rejected() -> None:

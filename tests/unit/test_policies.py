@@ -1,5 +1,6 @@
-"""Cashback policy as data: the Season 2 policy is in force; staff publish policies for future months
-only, and a published one takes over (rates, limits and all) when its month comes.
+"""Cashback policy as data: the Season 2 policy is in force; staff propose policies for future months only,
+no tier above the cap; a proposal takes effect only once another staff member approves it, and then takes
+over (rates, limits and all) when its month comes. Both steps are in the audit trail.
 """
 
 from __future__ import annotations
@@ -58,6 +59,10 @@ def publish(env: Env, month: str, body: dict[str, Any]) -> tuple[int, Any]:
     return env.call("PUT", f"/staff/policies/{month}", role="staff", sub=STAFF, body=body)
 
 
+def approve(env: Env, month: str, sub: str = "chief") -> tuple[int, Any]:
+    return env.call("POST", f"/staff/policies/{month}/approve", role="staff", sub=sub)
+
+
 def at_kst(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, second, tzinfo=KST).astimezone(UTC)
 
@@ -101,7 +106,7 @@ def test_only_a_future_month_may_be_published(env: Env, subtests: pytest.Subtest
             assert_error(status, out, 400, "VALIDATION_ERROR")
     assert current(env)["effective_month"] == "2020-01"
     status, out = publish(env, "2020-04", SEASON3)
-    assert status == 200, out
+    assert status == 202, out
 
 
 def test_the_month_is_judged_in_kst(env: Env) -> None:
@@ -111,9 +116,42 @@ def test_the_month_is_judged_in_kst(env: Env) -> None:
     assert_error(status, out, 400, "VALIDATION_ERROR")
 
 
+def test_a_proposal_takes_effect_only_once_another_staff_member_approves_it(env: Env) -> None:
+    status, proposed = publish(env, "2020-04", SEASON3)
+    assert status == 202 and (proposed["status"], proposed["proposed_by"]) == ("proposed", STAFF), proposed
+    env.clock.set(at_kst(2020, 3, 20, 9, 0))
+    status, own = approve(env, "2020-04", sub=STAFF)
+    assert_error(status, own, 403, "FORBIDDEN")          # not by the one who proposed it
+    assert env.call("GET", "/staff/policies/2020-04", role="staff", sub="chief")[1]["status"] == "proposed"
+    status, approved = approve(env, "2020-04")
+    assert status == 200 and (approved["status"], approved["approved_by"]) == ("approved", "chief"), approved
+    status, again = approve(env, "2020-04", sub="auditor")
+    assert_error(status, again, 409, "INVALID_STATE")
+    status, seen = env.call("GET", "/staff/policies/2020-04", role="staff", sub="auditor")
+    assert status == 200 and seen["status"] == "approved" and seen["proposed_by"] == STAFF
+    entries = env.call("GET", "/staff/audit?limit=10", role="staff", sub="auditor")[1]["items"]
+    assert [(e["action"], e["actor"], e["target"]) for e in entries[:2]] == [
+        ("policy.approve", "chief", "2020-04"), ("policy.propose", STAFF, "2020-04")]
+
+
+def test_an_unapproved_proposal_never_takes_effect_and_cannot_be_approved_once_its_month_began(env: Env) -> None:
+    assert publish(env, "2020-04", SEASON3)[0] == 202
+    env.clock.set(at_kst(2020, 4, 1, 0, 0))
+    assert current(env)["effective_month"] == "2020-01"
+    status, late = approve(env, "2020-04")
+    assert_error(status, late, 409, "INVALID_STATE")
+    assert current(env)["effective_month"] == "2020-01"
+
+
+def test_approving_a_month_with_nothing_proposed_is_not_found(env: Env) -> None:
+    status, out = approve(env, "2020-07")
+    assert_error(status, out, 404, "NOT_FOUND")
+    assert env.call("GET", "/staff/policies/2020-07", role="staff", sub="chief")[0] == 404
+    assert env.call("GET", "/staff/policies/2020-01", role="staff", sub="chief")[1]["status"] == "approved"
+
+
 def test_a_published_future_policy_is_returned_and_takes_over_when_its_month_comes(env: Env) -> None:
-    status, out = publish(env, "2020-04", SEASON3)
-    assert status == 200, out
+    out = env.enact_policy("2020-04", SEASON3)
     assert out["effective_month"] == "2020-04"
     assert programs_without_extras(out) == [{k: p[k] for k in ("program_id", "funder", "tiers")}
                                             for p in SEASON3["programs"]]
@@ -133,8 +171,7 @@ def test_a_published_future_policy_is_returned_and_takes_over_when_its_month_com
 def test_payments_accrue_by_the_tiers_of_the_policy_of_their_month(env: Env) -> None:
     env.open_wallet(RESIDENT, charge=300_000)
     merchant = env.register_merchant(number=BIZ[0])
-    status, out = publish(env, "2020-04", SEASON3)
-    assert status == 200, out
+    env.enact_policy("2020-04", SEASON3)
 
     status, march = env.pay(RESIDENT, merchant, 50_000)
     assert status == 201, march
@@ -166,8 +203,7 @@ def test_payments_accrue_by_the_tiers_of_the_policy_of_their_month(env: Env) -> 
 
 def test_the_new_limits_apply_when_the_policy_takes_over(env: Env) -> None:
     env.open_wallet(RESIDENT)
-    status, out = publish(env, "2020-04", SEASON3)
-    assert status == 200, out
+    env.enact_policy("2020-04", SEASON3)
     env.clock.set(at_kst(2020, 4, 2, 12, 0))
     status, out = env.call("POST", "/wallet/charges", role="resident", sub=RESIDENT, body={"amount": 500_001},
                            key=new_key())
@@ -177,12 +213,13 @@ def test_the_new_limits_apply_when_the_policy_takes_over(env: Env) -> None:
     assert status == 201, out
 
 
-def test_publishing_a_future_month_again_replaces_what_was_published(env: Env) -> None:
-    assert publish(env, "2020-05", SEASON3)[0] == 200
+def test_proposing_a_future_month_again_replaces_the_proposal_and_the_approval_is_of_the_new_one(env: Env) -> None:
+    assert publish(env, "2020-05", SEASON3)[0] == 202
     revised = copy.deepcopy(SEASON3)
     revised["programs"][1]["tiers"] = [{"up_to": None, "rate_bp": 75}]
     status, out = publish(env, "2020-05", revised)
-    assert status == 200, out
+    assert status == 202, out
+    assert approve(env, "2020-05")[0] == 200
     env.clock.set(at_kst(2020, 5, 10, 9, 0))
     policy = current(env)
     assert policy["effective_month"] == "2020-05"
@@ -217,6 +254,7 @@ INVALID: list[tuple[str, dict[str, Any]]] = [
     ("a zero bound", with_tiers({"up_to": 0, "rate_bp": 400}, {"up_to": None, "rate_bp": 0})),
     ("a negative bound", with_tiers({"up_to": -1, "rate_bp": 400}, {"up_to": None, "rate_bp": 0})),
     ("rate above 100 %", with_tiers({"up_to": None, "rate_bp": 10_001})),
+    ("rate above the 10 % cap", with_tiers({"up_to": 10_000, "rate_bp": 1_001}, {"up_to": None, "rate_bp": 0})),
     ("negative rate", with_tiers({"up_to": None, "rate_bp": -1})),
     ("no tiers", with_tiers()),
     ("duplicate program ids", with_programs(SEASON3["programs"][0], SEASON3["programs"][0])),
@@ -239,7 +277,11 @@ def test_an_invalid_policy_is_refused_and_never_takes_effect(env: Env, subtests:
     assert programs_without_extras(current(env)) == SEASON2_PROGRAMS
 
 
-def test_a_rate_of_exactly_100_percent_is_allowed(env: Env) -> None:
-    status, out = publish(env, "2020-04", with_tiers({"up_to": 10_000, "rate_bp": 10_000},
+def test_a_rate_of_exactly_the_cap_is_allowed_and_one_basis_point_more_is_not(env: Env) -> None:
+    status, out = publish(env, "2020-04", with_tiers({"up_to": 10_000, "rate_bp": 1_000},
                                                      {"up_to": None, "rate_bp": 0}))
-    assert status == 200, out
+    assert status == 202, out
+    status, out = publish(env, "2020-04", with_tiers({"up_to": 10_000, "rate_bp": 1_001},
+                                                     {"up_to": None, "rate_bp": 0}))
+    assert_error(status, out, 400, "VALIDATION_ERROR")
+    assert "cap" in out["error"]["message"]

@@ -72,7 +72,8 @@ def test_a_month_of_payments_and_refunds_settled_twice_credits_exactly_once(env:
     assert bob["cashback_balance"] == 5_000 + 2_500 - 5_000 and bob["adjustment_due"] == 0
 
 
-def test_a_negative_net_takes_cashback_back_never_below_zero_and_the_rest_stays_owed(env: Env):
+def test_a_negative_net_is_recovered_from_cashback_first_then_from_the_charged_balance(env: Env):
+    """Spend the cashback, have the payment refunded: the next settlement takes it back all the same."""
     env.clock.set(at(2020, 3, 2, 10, 0))
     shop = env.register_merchant(number=BIZ[0])
     env.open_wallet("dave", charge=600_000)
@@ -84,9 +85,15 @@ def test_a_negative_net_takes_cashback_back_never_below_zero_and_the_rest_stays_
     assert spend["from_cashback"] == 15_000
     refund(env, shop, p, 500_000)              # owes back 21,000
     env.clock.set(at(2020, 5, 1, 1, 0))
-    settle(env, "2020-04")
+    april = settle(env, "2020-04")
     dave = env.wallet("dave")
-    assert dave["cashback_balance"] == 0 and dave["adjustment_due"] == -15_000
+    assert (dave["cashback_balance"], dave["adjustment_due"]) == (0, 0)
+    assert dave["charged_balance"] == 600_000 - 15_000     # the 15,000 of cashback spent comes out of charged
+    assert april["recovered"] == {"cashback": 6_000, "charged": 15_000} and april["still_owed"] == 0
+    assert april["books_balanced"] is True and april["cashback_credited"] == -6_000
+    movements = env.repos.wallets.movements("dave")
+    assert [(m.kind, m.d_charged, m.d_cashback) for m in movements if m.ref == "settlement:2020-04"] == [
+        ("cashback_recovery", -15_000, -6_000)]
 
 
 def test_a_payment_at_the_last_second_and_one_at_the_first_second_settle_in_their_own_months(env: Env):

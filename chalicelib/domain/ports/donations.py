@@ -8,6 +8,7 @@ from typing import Protocol
 from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.donations import AutoDonation, Donation, DonationYear
 from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
+from chalicelib.domain.rrn import TaxIdRegistration
 
 
 class Campaigns(Protocol):
@@ -23,14 +24,14 @@ class Campaigns(Protocol):
         """Campaigns in creation order, each with its totals."""
         ...
 
-    def add(self, campaign: Campaign) -> None: ...
+    def stage_add(self, tx: Tx, campaign: Campaign) -> None: ...
 
     def seed(self, campaign: Campaign) -> bool:
         """Create the campaign unless it exists (what was raised is never reset); True if created."""
         ...
 
-    def set_active(self, campaign_id: str, active: bool) -> None:
-        """Open or close a campaign; unknown: `NotFound`."""
+    def stage_active(self, tx: Tx, campaign_id: str, active: bool) -> None:
+        """Open or close a campaign; an unknown one is `NotFound` at the commit."""
         ...
 
     def totals(self, target: str) -> tuple[int, int]:
@@ -77,17 +78,29 @@ class Donations(Protocol):
 
 
 class TaxIds(Protocol):
-    """Residents' registration numbers for the National Tax Service link, stored encrypted."""
+    """Residents' registration numbers for the National Tax Service link, stored encrypted, and which resident
+    holds each number (by its fingerprint): one number, one resident."""
 
     shards: int
 
-    def put(self, user_id: str, encrypted: str, masked: str, at: str) -> None: ...
-
-    def get(self, user_id: str) -> tuple[str, str] | None:
-        """(masked number, registered at), if any."""
+    def want(self, batch: Batch, user_id: str) -> Slot[TaxIdRegistration | None]:
+        """The resident's registration, if any (what a replacement or a removal is staged against)."""
         ...
 
-    def delete(self, user_id: str) -> None: ...
+    def get(self, user_id: str) -> TaxIdRegistration | None: ...
+
+    def stage_put(
+        self, tx: Tx, registration: TaxIdRegistration, encrypted: str, previous: TaxIdRegistration | None
+    ) -> None:
+        """Register (or replace) the resident's number: claim its fingerprint for the resident (`Conflict`,
+        naming no one, if another resident holds it), release the previous number's claim, and store the
+        encrypted number. `previous` is the registration read (None: none); if it changed since, the commit
+        fails with `Contention`, so a claim is never left behind by two racing replacements."""
+        ...
+
+    def stage_delete(self, tx: Tx, previous: TaxIdRegistration) -> None:
+        """Remove the resident's number and release its claim (`Contention` if it changed since it was read)."""
+        ...
 
     def in_shard(self, shard: int) -> list[tuple[str, str]]:
         """(user, encrypted number) of every consenting resident in one index shard."""
@@ -106,3 +119,13 @@ class Exports(Protocol):
     """Files handed to other authorities (the tax-service export), encrypted at rest."""
 
     def put(self, key: str, body: bytes, content_type: str) -> None: ...
+
+
+class Fingerprints(Protocol):
+    """A keyed MAC of personal data (HMAC-SHA-256 under a key that never leaves KMS): equal values give equal
+    fingerprints, so a value can be found again (who holds this registration number?) without storing it.
+    A plain hash would not do: 13-digit numbers with a check digit are few enough to hash them all.
+
+    `purpose` is mixed into the MAC, so fingerprints made for one purpose never match another's."""
+
+    def mac(self, value: str, purpose: str) -> str: ...

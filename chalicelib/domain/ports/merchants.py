@@ -12,12 +12,12 @@ from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
 class Merchants(Protocol):
     def want(self, batch: Batch, merchant_id: str) -> Slot[Merchant | None]: ...
 
-    def add(self, merchant: Merchant) -> None:
-        """Register a merchant; a business number registers one merchant only (`Conflict`)."""
+    def stage_add(self, tx: Tx, merchant: Merchant) -> None:
+        """Register a merchant; a business number registers one merchant only (the commit: `Conflict`)."""
         ...
 
-    def approve_mall(self, merchant_id: str, mall: str) -> None:
-        """Add a mall to the merchant's approved malls (idempotent); unknown merchant: `NotFound`."""
+    def stage_malls(self, tx: Tx, merchant_id: str, malls: tuple[str, ...]) -> None:
+        """Set the malls a merchant is approved for; an unknown merchant is `NotFound` at the commit."""
         ...
 
     def find(

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from chalicelib.domain.ports.unit import Tx
 from chalicelib.domain.settlement import MerchantLine, SettlementRun, Totals
 
 
 class Settlements(Protocol):
     def get_run(self, month: str) -> SettlementRun | None: ...
 
-    def start_run(self, run: SettlementRun, previous_run_id: str | None) -> bool:
-        """Begin a run, unless another request began one meanwhile (then False)."""
+    def stage_start(self, tx: Tx, run: SettlementRun, previous_run_id: str | None) -> None:
+        """Begin a run (replacing `previous_run_id`'s, if given); if another request began one meanwhile, the
+        commit raises `RunTaken`."""
         ...
 
     def mark_running(self, month: str, run_id: str) -> None: ...

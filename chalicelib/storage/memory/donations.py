@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.donations import AutoDonation, Donation, DonationYear
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
+from chalicelib.domain.rrn import TaxIdRegistration, number_taken
 from chalicelib.domain.settlement import shard_of
 from chalicelib.storage.memory.table import Change, MemoryTable, absent, page, put, versioned
 
@@ -38,16 +41,15 @@ class MemoryCampaigns:
         found = page(rows, cursor, limit, "campaigns")
         return Page([self._with_totals(c) for c in found.items], found.next)
 
-    def add(self, campaign: Campaign) -> None:
-        self._t.write(absent(("campaign", campaign.campaign_id), replace(campaign, raised=0, donors=0)))
+    def stage_add(self, tx: Tx, campaign: Campaign) -> None:
+        tx.add(absent(("campaign", campaign.campaign_id), replace(campaign, raised=0, donors=0)))
 
     def seed(self, campaign: Campaign) -> bool:
         return self._t.write_if(absent(("campaign", campaign.campaign_id), replace(campaign, raised=0, donors=0)))
 
-    def set_active(self, campaign_id: str, active: bool) -> None:
-        if not self._t.write_if(Change(("campaign", campaign_id), lambda c: replace(c, active=active),
-                                       lambda c: c is not None)):
-            raise NotFound("no such campaign")
+    def stage_active(self, tx: Tx, campaign_id: str, active: bool) -> None:
+        tx.add(Change(("campaign", campaign_id), lambda c: replace(c, active=active), lambda c: c is not None,
+                      lambda: NotFound("no such campaign")))
 
     def totals(self, target: str) -> tuple[int, int]:
         found: tuple[int, int] = self._t.get(("campaign-total", target)) or (0, 0)
@@ -107,20 +109,58 @@ class MemoryDonations:
 
 
 class MemoryTaxIds:
+    """A registration is (encrypted, masked, at, fingerprint) under ("tax-id", user); a claim is the holder
+    under ("tax-id-claim", fingerprint), written and released in the registration's transaction."""
+
     shards = TAX_ID_SHARDS
 
     def __init__(self, table: MemoryTable) -> None:
         self._t = table
 
-    def put(self, user_id: str, encrypted: str, masked: str, at: str) -> None:
-        self._t.write(Change(("tax-id", user_id), lambda _: (encrypted, masked, at)))
+    def want(self, batch: Batch, user_id: str) -> Slot[TaxIdRegistration | None]:
+        slot: Slot[TaxIdRegistration | None] = batch.slot(None)
+        batch.want(("tax-id", user_id), lambda v: slot.fill(_registration(user_id, v)))
+        return slot
 
-    def get(self, user_id: str) -> tuple[str, str] | None:
+    def get(self, user_id: str) -> TaxIdRegistration | None:
         found = self._t.get(("tax-id", user_id))
-        return (found[1], found[2]) if found is not None else None
+        return _registration(user_id, found) if found is not None else None
 
-    def delete(self, user_id: str) -> None:
-        self._t.write(put(("tax-id", user_id), None))
+    def stage_put(
+        self, tx: Tx, registration: TaxIdRegistration, encrypted: str, previous: TaxIdRegistration | None
+    ) -> None:
+        r = registration
+        if r.fingerprint is None:
+            raise ValueError("a registration is stored with its number's fingerprint")
+        tx.add(Change(("tax-id-claim", r.fingerprint), lambda _: r.user_id, _free_or_held_by(r.user_id),
+                      number_taken))
+        released = previous.fingerprint if previous is not None else None
+        if released is not None and released != r.fingerprint:
+            tx.add(Change(("tax-id-claim", released), lambda _: None, _free_or_held_by(r.user_id)))
+        tx.add(Change(("tax-id", r.user_id), lambda _: (encrypted, r.masked, r.updated_at, r.fingerprint),
+                      _unchanged(previous)))
+
+    def stage_delete(self, tx: Tx, previous: TaxIdRegistration) -> None:
+        tx.add(Change(("tax-id", previous.user_id), lambda _: None, _unchanged(previous)))
+        if previous.fingerprint is not None:
+            tx.add(Change(("tax-id-claim", previous.fingerprint), lambda _: None,
+                          _free_or_held_by(previous.user_id)))
 
     def in_shard(self, shard: int) -> list[tuple[str, str]]:
         return sorted((k[1], v[0]) for k, v in self._t.scan("tax-id") if shard_of(k[1], self.shards) == shard)
+
+
+def _registration(user_id: str, stored: tuple[str, str, str, str | None]) -> TaxIdRegistration:
+    _, masked, at, fingerprint = stored
+    return TaxIdRegistration(user_id, masked, fingerprint, at)
+
+
+def _free_or_held_by(user_id: str) -> Callable[[str | None], bool]:
+    return lambda holder: holder is None or holder == user_id
+
+
+def _unchanged(previous: TaxIdRegistration | None) -> Callable[[Any], bool]:
+    """The registration is still the one read: none, or one with the same fingerprint (as in DynamoDB)."""
+    if previous is None:
+        return lambda current: current is None
+    return lambda current: current is not None and current[3] == previous.fingerprint

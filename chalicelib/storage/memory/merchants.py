@@ -20,21 +20,16 @@ class MemoryMerchants:
         batch.want(("merchant", merchant_id), slot.fill)
         return slot
 
-    def add(self, merchant: Merchant) -> None:
+    def stage_add(self, tx: Tx, merchant: Merchant) -> None:
         def taken() -> Exception:
             return Conflict("a merchant with this business number is already registered")
 
-        tx = self._t.tx()
         tx.add(absent(("bizno", merchant.business_number), merchant.merchant_id, taken))
         tx.add(absent(("merchant", merchant.merchant_id), merchant, taken))
-        tx.commit()
 
-    def approve_mall(self, merchant_id: str, mall: str) -> None:
-        def approve(m: Merchant) -> Merchant:
-            return m if mall in m.malls else replace(m, malls=(*m.malls, mall))
-
-        if not self._t.write_if(Change(("merchant", merchant_id), approve, lambda m: m is not None)):
-            raise NotFound("no such merchant")
+    def stage_malls(self, tx: Tx, merchant_id: str, malls: tuple[str, ...]) -> None:
+        tx.add(Change(("merchant", merchant_id), lambda m: replace(m, malls=malls), lambda m: m is not None,
+                      lambda: NotFound("no such merchant")))
 
     def find(
         self, dong: str | None, benefit_plus: bool | None, delivery: bool | None, limit: int, cursor: str | None

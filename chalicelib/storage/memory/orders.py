@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.domain.orders import Order
+from chalicelib.domain.orders import Order, PurgeMarker
 from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
 from chalicelib.storage.memory.table import MemoryTable, page, put, versioned
 
@@ -19,8 +19,8 @@ class MemoryOrders:
     def stage(self, tx: Tx, order: Order, read_version: int) -> None:
         tx.add(versioned(("order", order.order_id), order, read_version))
 
-    def stage_purge(self, tx: Tx, day: str, order_id: str) -> None:
-        tx.add(put(("purge", f"{day}#{order_id}"), order_id))
+    def stage_purge(self, tx: Tx, marker: PurgeMarker) -> None:
+        tx.add(put(("purge", f"{marker.day}#{marker.order_id}"), marker))
 
     def of_resident(self, user_id: str, kind: str, limit: int, cursor: str | None) -> Page[Order]:
         rows = [(f"{o.created_at}#{o.order_id}", o) for _, o in self._t.scan("order")
@@ -34,8 +34,8 @@ class MemoryOrders:
                 if o.merchant_id == merchant_id and o.kind == kind and (status is None or o.status == status)]
         return page(rows, cursor, limit, f"orders-of-merchant:{merchant_id}")
 
-    def purge_due(self, day: str) -> list[str]:
-        return sorted(v for k, v in self._t.scan("purge") if k[1].startswith(f"{day}#"))
+    def purge_due(self, today: str, limit: int) -> list[PurgeMarker]:
+        return sorted(m for _, m in self._t.scan("purge") if m.day <= today)[:limit]
 
-    def drop_purge(self, day: str, order_id: str) -> None:
-        self._t.write(put(("purge", f"{day}#{order_id}"), None))
+    def drop_purge(self, marker: PurgeMarker) -> None:
+        self._t.write(put(("purge", f"{marker.day}#{marker.order_id}"), None))

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from chalicelib.domain.errors import Contention
-from chalicelib.domain.settlement import MerchantLine, SettlementRun, Totals
+from chalicelib.domain.ports.unit import Tx
+from chalicelib.domain.settlement import MerchantLine, RunTaken, SettlementRun, Totals
 from chalicelib.storage.memory.table import Change, MemoryTable, put
 
 
@@ -21,12 +22,13 @@ class MemorySettlements:
         run, totals = stored
         return replace(run, totals=Totals.from_json(totals) if totals else None, reports=list(run.reports))
 
-    def start_run(self, run: SettlementRun, previous_run_id: str | None) -> bool:
+    def stage_start(self, tx: Tx, run: SettlementRun, previous_run_id: str | None) -> None:
         def allowed(cur: tuple[SettlementRun, str | None] | None) -> bool:
             return cur is None if previous_run_id is None else cur is not None and cur[0].run_id == previous_run_id
 
         fresh = (replace(run, shards_done=0, totals=None, finished_at=None, reports=[]), None)
-        return self._t.write_if(Change(("settlement-run", run.month), lambda _: fresh, allowed))
+        tx.add(Change(("settlement-run", run.month), lambda _: fresh, allowed,
+                      lambda: RunTaken("another start of this month's settlement began meanwhile")))
 
     def mark_running(self, month: str, run_id: str) -> None:
         self._t.write_if(Change(

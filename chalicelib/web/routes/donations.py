@@ -64,7 +64,7 @@ def create_campaign(call: Call) -> CampaignOut:
     from chalicelib.handlers import donations
 
     b = call.body
-    return campaign_out(donations.create_campaign(b.title, b.category, b.target))
+    return campaign_out(donations.create_campaign(b.title, b.category, b.target, call.user.sub))
 
 
 @routes.route("/staff/campaigns/{campaign_id}/close", "POST", role=STAFF, summary="Close a campaign to donations",
@@ -72,7 +72,7 @@ def create_campaign(call: Call) -> CampaignOut:
 def close_campaign(call: Call) -> CampaignOut:
     from chalicelib.handlers import donations
 
-    return campaign_out(donations.set_campaign_active(call.params["campaign_id"], False))
+    return campaign_out(donations.set_campaign_active(call.params["campaign_id"], False, call.user.sub))
 
 
 @routes.route("/staff/campaigns/{campaign_id}/reopen", "POST", role=STAFF, summary="Reopen a closed campaign",
@@ -80,7 +80,7 @@ def close_campaign(call: Call) -> CampaignOut:
 def reopen_campaign(call: Call) -> CampaignOut:
     from chalicelib.handlers import donations
 
-    return campaign_out(donations.set_campaign_active(call.params["campaign_id"], True))
+    return campaign_out(donations.set_campaign_active(call.params["campaign_id"], True, call.user.sub))
 
 
 @routes.route("/donations", "POST", role=RESIDENTS, summary="Donate cashback", body=DonationIn,

@@ -43,7 +43,7 @@ def place_mall_order(call: Call) -> MallOrderOut:
     b = call.body
     ask = orders.MallAsk(b.mall, tuple((i.product_id, i.quantity) for i in b.items), b.shipping.model_dump(),
                          b.consent.third_party_provision, b.consent.version, b.use_cashback)
-    return mall_order_out(orders.place_mall_order(call.user.sub, ask, call.key))
+    return mall_order_out(orders.place_mall_order(call.user.sub, ask, call.key, acting_for=call.user.merchant_id))
 
 
 @routes.route("/mall/orders/{order_id}", "GET", role=RESIDENTS, summary="One of my mall orders",

@@ -58,7 +58,7 @@ def register_merchant(call: Call) -> MerchantRegisteredOut:
     delivery = Delivery(b.delivery.fee, b.delivery.min_order, tuple(b.delivery.dongs)) if b.delivery else None
     draft = Merchant("", b.name, b.business_number, b.dong, b.category, b.benefit_plus, b.discount_rate or 0, delivery,
                      tuple(b.malls), b.food_complex)
-    m = merchants.register(draft)
+    m = merchants.register(draft, call.user.sub)
     return MerchantRegisteredOut(**merchant_out(m).model_dump(), business_number=m.business_number)
 
 
@@ -67,4 +67,4 @@ def register_merchant(call: Call) -> MerchantRegisteredOut:
 def approve_mall(call: Call) -> MerchantOut:
     from chalicelib.handlers import merchants
 
-    return merchant_out(merchants.approve_mall(call.params["merchant_id"], call.body.mall))
+    return merchant_out(merchants.approve_mall(call.params["merchant_id"], call.body.mall, call.user.sub))

@@ -39,7 +39,7 @@ def place_order(call: Call) -> OrderOut:
     b = call.body
     ask = orders.DeliveryAsk(b.merchant_id, tuple((i.item_id, i.quantity) for i in b.items), b.address, b.dong,
                              b.request, b.use_cashback)
-    return order_out(orders.place_order(call.user.sub, ask, call.key))
+    return order_out(orders.place_order(call.user.sub, ask, call.key, acting_for=call.user.merchant_id))
 
 
 @routes.route("/orders", "GET", role=RESIDENTS, summary="My delivery orders", query=OrdersQuery, response=OrderList)

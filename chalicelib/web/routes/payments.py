@@ -36,7 +36,8 @@ def create_payment(call: Call) -> PaymentOut:
     from chalicelib.handlers import payments
 
     b = call.body
-    return payment_out(payments.pay(call.user.sub, b.merchant_id, b.amount, b.use_cashback, call.key))
+    return payment_out(payments.pay(call.user.sub, b.merchant_id, b.amount, b.use_cashback, call.key,
+                                    acting_for=call.user.merchant_id))
 
 
 @routes.route("/payments", "GET", role=RESIDENTS, summary="My payments", query=PaymentsQuery, response=PaymentList)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chalicelib.web.api import SIGNED_IN, STAFF, Call, Routes
-from chalicelib.web.schemas.policies import PolicyIn, PolicyOut, ProgramOut, TierOut
+from chalicelib.web.schemas.policies import PolicyIn, PolicyOut, ProgramOut, ProposalOut, TierOut
 
 if TYPE_CHECKING:
     from chalicelib.domain.policy import Policy
+    from chalicelib.domain.proposals import Proposal
 
 routes = Routes(__name__, "policies")
 
@@ -38,9 +39,16 @@ def current_policy(call: Call) -> PolicyOut:
     return policy_out(*policies.current())
 
 
-@routes.route("/staff/policies/{month}", "PUT", role=STAFF, summary="Publish a policy for a future month",
-              body=PolicyIn, response=PolicyOut)
-def publish_policy(call: Call) -> PolicyOut:
+def proposal_out(p: Proposal) -> ProposalOut:
+    return ProposalOut(
+        **policy_out(p.policy).model_dump(), status=p.status, proposed_by=p.proposed_by or None,  # type: ignore[arg-type]
+        proposed_at=p.proposed_at or None, approved_by=p.approved_by, approved_at=p.approved_at,
+    )  # fmt: skip
+
+
+@routes.route("/staff/policies/{month}", "PUT", role=STAFF, summary="Propose a policy for a future month",
+              body=PolicyIn, response=ProposalOut, status=202)
+def publish_policy(call: Call) -> ProposalOut:
     from chalicelib.domain.policy import Policy, Program, Tier
     from chalicelib.handlers import policies
 
@@ -56,4 +64,20 @@ def publish_policy(call: Call) -> PolicyOut:
         monthly_charge_limit=b.monthly_charge_limit,
         balance_limit=b.balance_limit,
     )
-    return policy_out(policies.publish(call.params["month"], policy))
+    return proposal_out(policies.propose_policy(call.params["month"], policy, call.user.sub))
+
+
+@routes.route("/staff/policies/{month}/approve", "POST", role=STAFF,
+              summary="Approve another staff member's proposal: it takes effect from its month", response=ProposalOut)
+def approve_policy(call: Call) -> ProposalOut:
+    from chalicelib.handlers import policies
+
+    return proposal_out(policies.approve_policy(call.params["month"], call.user.sub))
+
+
+@routes.route("/staff/policies/{month}", "GET", role=STAFF, summary="A month's proposed or approved policy",
+              response=ProposalOut)
+def month_policy(call: Call) -> ProposalOut:
+    from chalicelib.handlers import policies
+
+    return proposal_out(policies.month_policy(call.params["month"]))

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chalicelib.web.api import MERCHANTS, STAFF, Call, Routes
-from chalicelib.web.schemas.settlement import MerchantSettlementOut, SettlementIn, SettlementOut, SettlementProgress
+from chalicelib.web.schemas.settlement import (
+    MerchantSettlementOut,
+    RecoveredOut,
+    SettlementIn,
+    SettlementOut,
+    SettlementProgress,
+)
 
 if TYPE_CHECKING:
     from chalicelib.handlers.settlement import Status
@@ -23,6 +29,8 @@ def settlement_out(s: Status) -> SettlementOut:
         cashback_credited=totals.cashback_credited,
         accrued=totals.accrued,
         adjustments_applied=totals.adjustments_applied,
+        recovered=RecoveredOut(cashback=totals.recovered_from_cashback, charged=totals.recovered_from_charged),
+        still_owed=totals.still_owed,
         by_program={p: totals.by_program.get(p, 0) for p in policy.program_ids},
         by_funder=totals.by_funder(policy),
         auto_donations=totals.auto_donations,
@@ -40,7 +48,7 @@ def settlement_out(s: Status) -> SettlementOut:
 def start_settlement(call: Call) -> SettlementOut:
     from chalicelib.handlers import settlement
 
-    return settlement_out(settlement.start(call.body.month))
+    return settlement_out(settlement.start(call.body.month, call.user.sub))
 
 
 @routes.route("/staff/settlements/{month}", "GET", role=STAFF, summary="A month's settlement and its totals",

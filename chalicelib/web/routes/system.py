@@ -31,7 +31,7 @@ def set_local_clock(call: Call) -> ClockOut:
     from chalicelib.domain.months import kst_iso
     from chalicelib.handlers import system
 
-    return ClockOut(now=kst_iso(system.set_clock(call.body.now)), moved=True)
+    return ClockOut(now=kst_iso(system.set_clock(call.body.now, call.user.sub)), moved=True)
 
 
 @routes.route("/_local/clock", "DELETE", role=STAFF, summary="Back to real time (stage local only)",

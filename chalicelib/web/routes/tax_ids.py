@@ -45,5 +45,5 @@ def delete_tax_id(call: Call) -> TaxIdOut:
 def nts_export(call: Call) -> NtsExportOut:
     from chalicelib.handlers import tax_ids
 
-    e = tax_ids.nts_export(call.body.year)
+    e = tax_ids.nts_export(call.body.year, call.user.sub)
     return NtsExportOut(year=e.year, s3_key=e.s3_key, records=e.records, total=e.total)

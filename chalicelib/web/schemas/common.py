@@ -41,7 +41,14 @@ Text50 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 Text64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), sent_at_most(64)]
 Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), sent_at_most(100)]
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), sent_at_most(200)]
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+"""What an id is, wherever a caller names one (a path parameter, a body's `…_id`) and as the OpenAPI
+document states it: an ASCII letter or digit, then up to 63 of letters, digits, `_`, `.`, `:`, `-`. So `.`
+and `..` (path segments that a proxy, a log reader or a file name would resolve), `-x` (read as an option)
+and `:a` are not ids, while every id the system makes (`m-…`, `pay_…`, `ord_…`, `news_…`, the seeded
+campaigns' slugs) and months are. Matched whole (`re.fullmatch`; pydantic and JSON Schema anchor at the
+very end): `$` alone also matches before a final line feed."""
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
 
 
 def month_rule() -> BeforeValidator:

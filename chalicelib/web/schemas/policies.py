@@ -47,3 +47,11 @@ class PolicyOut(Out):
     programs: list[ProgramOut]
     monthly_charge_limit: int
     balance_limit: int
+
+
+class ProposalOut(PolicyOut):
+    status: Literal["proposed", "approved"] = Field(description="Only an approved policy takes effect.")
+    proposed_by: str | None = Field(description="The staff member who proposed it (null: seeded).")
+    proposed_at: str | None
+    approved_by: str | None = Field(description="Another staff member than the proposer.")
+    approved_at: str | None

@@ -18,6 +18,11 @@ class SettlementProgress(Out):
     shards_total: int
 
 
+class RecoveredOut(Out):
+    cashback: int = Field(description="Owed from refunds of settled months, taken back from cashback balances.")
+    charged: int = Field(description="What cashback could not cover, taken back from charged balances.")
+
+
 class SettlementOut(Out):
     month: str
     status: Literal["queued", "running", "completed", "failed"]
@@ -26,6 +31,8 @@ class SettlementOut(Out):
     cashback_credited: int
     accrued: int
     adjustments_applied: int = Field(description="Cashback taken back for refunds of earlier settled months (≤ 0).")
+    recovered: RecoveredOut
+    still_owed: int = Field(description="Owed from refunds that neither balance could cover; recovered later.")
     by_program: dict[str, int]
     by_funder: dict[str, int]
     auto_donations: int
