@@ -100,8 +100,8 @@ def delete_tax_id(user_id: str) -> TaxId:
 
 def nts_export(year: int, actor: str) -> Export:
     """The year's file for the tax service: one JSON line per consenting resident who gave that year,
-    `{"rrn", "year", "total", "by_category"}` (no names), written encrypted with the KMS key; its audit record
-    follows the file (an S3 write cannot share the table's transaction)."""
+    `{"rrn", "year", "total", "by_category"}` (no names), written encrypted with the KMS key. An S3 write cannot share the table's
+    transaction, so the audit record goes first: a file of registration numbers never exists unrecorded."""
     c = composition.container()
     y = f"{year:04d}"
     lines: list[str] = []
@@ -122,7 +122,7 @@ def nts_export(year: int, actor: str) -> Export:
                 total += summary.total
     stamp = now().astimezone(KST).strftime("%Y%m%dT%H%M%S")
     key = f"nts/{y}/donations-{stamp}.jsonl"
-    c.exports.put(key, "".join(line + "\n" for line in sorted(lines)).encode("utf-8"), "application/x-ndjson")
     audit.record(actor, NTS_EXPORT, y, {"s3_key": key, "records": len(lines), "total": total})
+    c.exports.put(key, "".join(line + "\n" for line in sorted(lines)).encode("utf-8"), "application/x-ndjson")
     logger().info("nts export written", extra={"year": year, "records": len(lines), "s3_key": key})
     return Export(year, key, len(lines), total)

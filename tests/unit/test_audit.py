@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.months import KST
+from chalicelib import composition
 from tests.support import BIZ, Env, stored_items
 
 
@@ -81,3 +82,41 @@ def test_only_staff_read_the_trail_and_a_filter_on_an_unknown_action_is_refused(
     assert env.call("GET", "/staff/audit", role="merchant", sub="o", merchant_id="m-1")[0] == 403
     status, body = env.call("GET", "/staff/audit?action=wallet.drain", role="staff", sub="auditor")
     assert (status, body["error"]["code"]) == (400, "VALIDATION_ERROR")
+
+
+class FailingStore:
+    """The table refuses every write (an outage): reads still work."""
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+
+    def batch(self) -> Any:
+        return self._real.batch()
+
+    def tx(self) -> Any:
+        class Refusing:
+            def add(self, write: Any) -> None:
+                pass
+
+            def commit(self) -> None:
+                raise RuntimeError("table unavailable")
+
+        return Refusing()
+
+
+def test_no_export_file_of_registration_numbers_exists_without_its_audit_record(env: Env):
+    from dataclasses import replace
+
+    exports = composition.container().exports
+    repos = composition.container().repos
+    composition.amend(repos=replace(repos, store=FailingStore(repos.store)))
+    try:
+        env.call("POST", "/staff/donations/nts-export", role="staff", sub="park", body={"year": 2020})
+    except RuntimeError:
+        pass
+    assert exports.files == {}                                 # type: ignore[attr-defined]
+    composition.amend(repos=repos)
+    status, body = env.call("POST", "/staff/donations/nts-export", role="staff", sub="park", body={"year": 2020})
+    assert status == 200
+    assert list(exports.files) == [body["s3_key"]]             # type: ignore[attr-defined]
+    assert [e["detail"]["s3_key"] for e in trail(env, "&action=nts.export")] == [body["s3_key"]]
