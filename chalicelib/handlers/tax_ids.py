@@ -100,8 +100,9 @@ def delete_tax_id(user_id: str) -> TaxId:
 
 def nts_export(year: int, actor: str) -> Export:
     """The year's file for the tax service: one JSON line per consenting resident who gave that year,
-    `{"rrn", "year", "total", "by_category"}` (no names), written encrypted with the KMS key. An S3 write cannot share the table's
-    transaction, so the audit record goes first: a file of registration numbers never exists unrecorded."""
+    `{"rrn", "year", "total", "by_category"}` (no names), written encrypted with the KMS key. An S3 write
+    cannot share the table's transaction, so the audit record goes first: a file of registration numbers
+    never exists unrecorded."""
     c = composition.container()
     y = f"{year:04d}"
     lines: list[str] = []
