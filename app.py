@@ -10,6 +10,7 @@ from typing import Any
 
 from chalice.app import Chalice, CloudWatchEvent, Cron, Rate, SQSEvent
 
+from chalicelib.web.api import edge
 from chalicelib.web.routes import (
     audit,
     catalogue,
@@ -33,6 +34,7 @@ AREAS = (system, wallet, payments, merchants, catalogue, orders, malls, policies
 """Every area's routes; the OpenAPI document lists them in this order."""
 for area in AREAS:
     app.register_blueprint(area.routes.blueprint)
+app.register_middleware(edge, "http")  # body size, and Chalice's own 405 and 500 in the error shape
 
 
 # ---- events: S3 (through SQS), SQS and schedules ---------------------------------------------

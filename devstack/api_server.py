@@ -1,7 +1,8 @@
-"""`chalice local` with a listen backlog that takes bursts of clients.
+"""`chalice local` with a listen backlog that takes bursts of clients, answering at its edges as the cloud does.
 
 chalice's ThreadedHTTPServer keeps socketserver's backlog of 5, so a burst of 50 clients gets
-connections reset. The local API must take at least 64 simultaneous connections.
+connections reset. The local API must take at least 64 simultaneous connections. Unknown paths and
+methods, bodies too large and raw UTF-8 request lines are answered by `devstack.gateway`.
 """
 
 from __future__ import annotations
@@ -27,8 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     import chalice.local
     from chalice.cli import main as chalice_main
 
+    from devstack import gateway
+
     exit_with_parent()
     chalice.local.ThreadedHTTPServer.request_queue_size = REQUEST_QUEUE_SIZE
+    gateway.install()
     # chalice's own entry point reads sys.argv; going through it keeps its error handling.
     sys.argv = [
         "chalice",

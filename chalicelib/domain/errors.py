@@ -53,6 +53,18 @@ class IdempotencyKeyReused(DomainError):
     code = "IDEMPOTENCY_KEY_REUSED"
 
 
+class MethodNotAllowed(DomainError):
+    """A path the API has, called with a method it does not take (the HTTP edge names the ones it takes)."""
+
+    code = "METHOD_NOT_ALLOWED"
+
+
+class RateLimited(DomainError):
+    """Too many requests of one kind from one caller in a while (e.g. unknown gift codes): try again later."""
+
+    code = "RATE_LIMITED"
+
+
 class Contention(DomainError):
     """Raised by storage when a conditional write lost a race; the service retries it, never the caller."""
 

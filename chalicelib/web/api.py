@@ -13,10 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from chalice.app import Blueprint, Response
+from chalice.app import Blueprint, Request, Response
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.domain.errors import DomainError, NotFound, Unauthorized, ValidationFailed
+from chalicelib.domain.errors import DomainError, MethodNotAllowed, NotFound, Unauthorized, ValidationFailed
 from chalicelib.web.schemas.common import ID_PATTERN
 
 if TYPE_CHECKING:
@@ -39,6 +39,8 @@ STATUS_BY_CODE = {
     "OUT_OF_STOCK": 409,
     "INVALID_STATE": 409,
     "IDEMPOTENCY_KEY_REUSED": 422,
+    "METHOD_NOT_ALLOWED": 405,
+    "RATE_LIMITED": 429,
     "SERVICE_UNAVAILABLE": 503,
 }
 CONTENT_TYPES = ["*/*"]
@@ -84,6 +86,7 @@ class RouteSpec:
     idempotent: bool
     local_only: bool
     tag: str = ""
+    optional_key: bool = False
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:
@@ -171,11 +174,12 @@ class Routes:
         status: int = 200,
         idempotent: bool = False,
         local_only: bool = False,
+        optional_key: bool = False,
     ) -> Callable[[Callable[[Call], Any]], Callable[[Call], Any]]:
         def decorate(fn: Callable[[Call], Any]) -> Callable[[Call], Any]:
             spec = RouteSpec(
                 method, path, fn.__name__, summary, role, body, query, response, status, idempotent, local_only,
-                self.tag,
+                self.tag, optional_key,
             )
             self.specs.append(spec)
             _DECLARED.append(spec)
@@ -214,11 +218,11 @@ class Routes:
                 if not _PATH_PARAM.fullmatch(value):
                     raise NotFound("no such resource")
             key = None
-            if spec.idempotent:
+            if spec.idempotent or spec.optional_key:
                 key = request.headers.get("idempotency-key")
-                if key is None:
+                if key is None and spec.idempotent:
                     raise ValidationFailed("the Idempotency-Key header is required")
-                if not _KEY.fullmatch(key):
+                if key is not None and not _KEY.fullmatch(key):
                     raise ValidationFailed("Idempotency-Key must be 1-64 visible ASCII characters")
             body = parse_body(request.raw_body, spec.body) if spec.body is not None else None
             query = parse_query(request.query_params, spec.query) if spec.query is not None else None
@@ -247,3 +251,55 @@ class Routes:
 
 def path_params(path: str) -> list[str]:
     return _PARAM_NAMES.findall(path)
+
+
+# ---- the edge in front of every route: body size, and Chalice's own answers ----------------------------
+
+MAX_BODY_BYTES = 512 * 1024
+"""The largest request body the API takes (docs/RULES.md, "Edges"): about twice the largest body the schemas
+allow, a menu of 200 items whose 100-character names are sent as JSON escapes (265 KB)."""
+_CODE_OF_CHALICE_STATUS = {401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
+                           429: "RATE_LIMITED"}
+
+
+def body_size(request: Request) -> int:
+    """The request body's length in bytes, without decoding it."""
+    event = request.to_original_event()
+    body = event.get("body")
+    if body is None:
+        return 0
+    if isinstance(body, bytes):
+        return len(body)
+    if event.get("isBase64Encoded"):
+        return len(body) // 4 * 3
+    return len(str(body).encode("utf-8", "surrogatepass"))
+
+
+def edge(request: Request | None, get_response: Callable[[Request | None], Response]) -> Response:
+    """The app's HTTP middleware (app.py registers it), around routing: a body over MAX_BODY_BYTES is refused
+    with 413 before any route reads it, and what Chalice answers by itself — 405 (with `Allow`) for a method
+    the path does not take, 500 for an error outside a route — comes out in the error shape. Nothing of the
+    request is echoed."""
+    from chalicelib.observability import logger
+
+    if request is not None and body_size(request) > MAX_BODY_BYTES:
+        return _json_response(413, error_body("VALIDATION_ERROR", f"the body is over {MAX_BODY_BYTES} bytes"))
+    try:
+        response = get_response(request)
+    except Exception:
+        logger().exception("unhandled error outside a route")
+        return _json_response(500, error_body("INTERNAL", "internal error"))
+    body = response.body
+    if not (isinstance(body, dict) and set(body) == {"Code", "Message"}):
+        return response  # a route's own answer
+    status = response.status_code
+    if status == 405:
+        exc = MethodNotAllowed("this path does not take this method; Allow lists those it takes")
+        refusal = _json_response(STATUS_BY_CODE[exc.code], error_body(exc.code, exc.message))
+        refusal.headers["Allow"] = response.headers.get("Allow", "")
+        return refusal
+    if status >= 500:
+        logger().error("Chalice answered by itself", extra={"status": status, "code": body.get("Code")})
+        return _json_response(500, error_body("INTERNAL", "internal error"))
+    code = _CODE_OF_CHALICE_STATUS.get(status, "VALIDATION_ERROR")
+    return _json_response(status, error_body(code, "the request was refused"))

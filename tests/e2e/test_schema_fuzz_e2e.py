@@ -1,9 +1,18 @@
-"""Bad input, generated: schemathesis sends every operation of `/openapi.json` its coverage phase's valid
-and invalid boundary cases, then FUZZ_EXAMPLES fuzzed ones (valid and invalid), over HTTP to a running
-local stack, with a token of a role that may call it. Every answer must be no 5xx, a status the document
-lists for the operation, JSON, and match the documented schema, and input the document calls invalid
-must be refused with a 4xx. Callers of the wrong role, or with no or a bad token, must be refused in the
-contract's error shape.
+"""Bad input, generated: schemathesis runs its phases as they come — examples, coverage (boundary cases,
+valid and invalid, and every method a path does not declare, TRACE and QUERY included), fuzzing
+(FUZZ_EXAMPLES cases per operation) and stateful sequences along the links it infers — over HTTP against a
+running local stack, once as each caller: a resident, a merchant, staff and no token at all. So it finds
+what `schemathesis run` from outside finds with any of those identities. Every answer goes through the
+checks such a run applies (no 5xx; a documented status, content type, headers and schema; input the
+document calls invalid refused; a required header's absence refused; 405 with `Allow` for an undeclared
+method; authentication enforced), and through this project's own: no answer carries a bearer token, and
+every 4xx and 5xx has the error shape. A caller of the wrong role is refused before anything else, so
+those runs take fewer fuzzed cases (REFUSED_EXAMPLES). Callers with no or a forged token, or of another
+role, must get 401/403 with the right code (the last test).
+
+Not applied: `positive_data_acceptance`, which wants a 2xx for every schema-valid request. Some rules
+cannot be stated in JSON Schema (a check digit, an item on two lines of one order, a `next` cursor this
+server did not make, a reused Idempotency-Key), and the contract answers 400 or 422 for them.
 
 The stack is this module's own, so the fuzzing (which moves the local clock, opens and closes campaigns,
 starts settlements and publishes policies) never reaches what the other e2e tests share. Real data is
@@ -16,12 +25,14 @@ The document is the app's own generator output, loaded when the module is collec
 fixture-based loader does not work with this pytest, and its `parametrize` needs the schema at import,
 before any stack runs. The first test checks that the running stack serves exactly that document.
 
-Runs are reproducible: cases derive from FUZZ_SEED (default fixed), printed with every failure.
-`make test` runs FUZZ_EXAMPLES=8 fuzzed cases per operation; `make soak` many more.
+Runs are reproducible: cases derive from FUZZ_SEED (default fixed), printed with every failure; the
+stateful sequences are derandomized (the same for every seed, more of them with more examples).
+`make test` runs FUZZ_EXAMPLES=8 fuzzed cases per operation and 3 sequences per caller; `make soak` many
+more.
 """
-
 from __future__ import annotations
 
+import json
 import os
 import time
 import zlib
@@ -30,19 +41,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import hypothesis
 import pytest
 import requests
 import schemathesis
 from schemathesis import APIOperation, Case
-from schemathesis.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    not_a_server_error,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.checks import CheckContext, positive_data_acceptance
 from schemathesis.core import NOT_SET
 from schemathesis.core.result import Ok
+from schemathesis.core.transport import Response
+from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 import app  # noqa: F401  (declares every area's routes)
 from chalicelib.web.api import declared
@@ -57,9 +65,12 @@ Operation = APIOperation[Any, Any, Any, Any]
 FuzzCase = Case[Operation]
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
+REFUSED_EXAMPLES = max(1, EXAMPLES // 8)
+"""Fuzzed cases per operation for a caller the operation refuses (401/403 before anything is read)."""
+STATEFUL_EXAMPLES = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", str(max(3, EXAMPLES // 3))))
 SEED = int(os.environ.get("FUZZ_SEED", "20261201"))
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          negative_data_rejection]
+ROLES = ("resident", "merchant", "staff", "anonymous")
+EXCLUDED = [positive_data_acceptance]  # see the module's docstring
 KST = timezone(timedelta(hours=9))
 TOKEN_TTL = 2 * 24 * 3600  # a soak may run for hours, and tokens expire by real time
 ROLE_OF_GROUP = {"residents": "resident", "merchants": "merchant", "staff": "staff"}
@@ -84,28 +95,73 @@ HOSTILE = {
 }
 
 DOCUMENT = build(declared(), include_local=True)
-SCHEMA = schemathesis.openapi.from_dict(DOCUMENT, config=schemathesis.Config.from_dict({
-    "seed": SEED,
-    "dictionaries": {key: {"values": values} for key, values in HOSTILE.items()},
-    "parameters": {key: {"dictionary": key, "probability": 0.3} for key in HOSTILE},
-    "generation": {
-        "mode": "all", "max-examples": EXAMPLES, "database": "none",
-        # Unknown query parameters are ignored (docs/RULES.md), so adding some does not make a request invalid;
-        # and the token is each test's own (the refusals of a missing or bad one are tested below).
-        "allow-extra-parameters": False, "with-security-parameters": False,
-    },
-    "phases": {
-        # Methods a path does not have never reach the app: API Gateway (locally, Chalice's dev server) answers.
-        "coverage": {"unexpected-methods": []},
-        "stateful": {"enabled": False},
-    },
-    # Input the document calls invalid is refused (API.md): 400, or 401/403 before the body is read, 404 for a
-    # malformed path id, 422 for a reused Idempotency-Key.
-    "checks": {"negative_data_rejection": {"expected-statuses": [400, 401, 403, 404, 422]}},
-    "request-timeout": 60,
-}))
-OPERATIONS: list[Operation] = [result.ok() for result in SCHEMA.get_all_operations() if isinstance(result, Ok)]
+
+
+def may_call(role: str, operation: dict[str, Any]) -> bool:
+    """Whether `role` ("anonymous": no token) passes the operation's role check (its `x-role`)."""
+    group = operation.get("x-role")
+    if group is None:
+        return True
+    if role == "anonymous":
+        return False
+    return group == SIGNED_IN or ROLE_OF_GROUP[group] == role
+
+
+def schema_for(role: str) -> OpenApiSchema:
+    """The document with this caller's settings: fewer fuzzed cases where every one is refused. Each caller
+    has a schema object of its own, since schemathesis sends a path's undeclared methods once per object."""
+    refused = [f"{method.upper()} {path}" for path, item in DOCUMENT["paths"].items() for method, operation
+               in item.items() if isinstance(operation, dict) and not may_call(role, operation)]
+    return schemathesis.openapi.from_dict(DOCUMENT, config=schemathesis.Config.from_dict({
+        "seed": SEED,
+        "dictionaries": {key: {"values": values} for key, values in HOSTILE.items()},
+        "parameters": {key: {"dictionary": key, "probability": 0.3} for key in HOSTILE},
+        "generation": {
+            "mode": "all", "max-examples": EXAMPLES, "database": "none",
+            # Unknown query parameters are ignored (docs/RULES.md), so adding some does not make a request
+            # invalid; and the token is each caller's own.
+            "allow-extra-parameters": False, "with-security-parameters": False,
+        },
+        # Input the document calls invalid is refused (API.md): 400, or 401/403 before the body is read, 404 for
+        # a malformed path id, 422 for a reused Idempotency-Key; an undeclared method 405.
+        "checks": {"negative_data_rejection": {"expected-statuses": [400, 401, 403, 404, 405, 422]}},
+        "operations": [{"include-name": refused, "generation": {"max-examples": REFUSED_EXAMPLES}}] if refused else [],
+        "request-timeout": 60,
+    }))
+
+
+SCHEMAS = {role: schema_for(role) for role in ROLES}
+OPERATIONS: list[Operation] = [
+    result.ok() for result in SCHEMAS["anonymous"].get_all_operations() if isinstance(result, Ok)
+]
 GUARDED = [op for op in OPERATIONS if op.definition.raw.get("x-role") is not None]
+FORGED = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."
+"""A token of no key at all (alg none), for the refusals."""
+TOKENS: set[str] = {FORGED}
+"""Every bearer token the fuzzing sends (the world's), none of which any answer may carry."""
+
+
+@schemathesis.check
+def no_token_and_errors_in_the_error_shape(ctx: CheckContext, response: Response, case: FuzzCase) -> bool | None:
+    """No answer carries a bearer token, in its body or its headers; every 4xx and 5xx is
+    `{"error": {"code", "message"}}` (undeclared methods and statuses included, which the schema checks skip)."""
+    text = response.text or ""
+    headers = json.dumps(dict(response.headers))
+    leaked = [token for token in TOKENS if token in text or token in headers]
+    for token in leaked:
+        text = text.replace(token, "<the token>")
+    assert not leaked, f"the answer ({response.status_code}) carries a bearer token: {text[:300]}"
+    if response.status_code >= 400 and response.request.method != "HEAD":
+        try:
+            body = json.loads(text)
+        except ValueError:
+            raise AssertionError(f"a {response.status_code} answer that is not JSON: {text[:300]}") from None
+        assert (
+            isinstance(body, dict) and list(body) == ["error"] and isinstance(body["error"], dict)
+            and set(body["error"]) == {"code", "message"}
+            and all(isinstance(body["error"][k], str) for k in ("code", "message"))
+        ), f"a {response.status_code} answer not in the error shape: {text[:300]}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -163,6 +219,7 @@ def world(fuzz_stack: LocalStack) -> World:
         "merchant": {"Authorization": f"Bearer {long_lived_token(fuzz_stack, 'merchant', 'fuzz-owner', merchant_id)}"},
         "staff": staff,
     }
+    TOKENS.update(h["Authorization"].removeprefix("Bearer ") for h in headers.values())
     w = World(fuzz_stack, headers, {})
     w.call("PUT", "/merchant/menu", "merchant",
            {"items": [{"item_id": ITEM, "name": "떡볶이", "price": 4_500, "available": True}]})
@@ -236,18 +293,8 @@ def aim(case: FuzzCase, world: World) -> None:
                 target[name] = real
 
 
-def caller(case: FuzzCase, world: World) -> tuple[str, dict[str, str]]:
-    """(role, headers) of a role the operation is for: for routes any role may call, one chosen by the case
-    (like `pick`); no token for the public ones."""
-    group = case.operation.definition.raw.get("x-role")
-    if group is None:
-        return "anonymous", {}
-    if group == SIGNED_IN:
-        roles = sorted(world.headers)
-        role = roles[zlib.crc32(repr((case.path_parameters, case.query)).encode()) % len(roles)]
-    else:
-        role = ROLE_OF_GROUP[group]
-    return role, world.headers[role]
+def headers_of(world: World, role: str) -> dict[str, str]:
+    return world.headers.get(role, {})  # "anonymous": no token
 
 
 def test_the_stack_serves_the_document_that_is_fuzzed(world: World) -> None:
@@ -256,20 +303,66 @@ def test_the_stack_serves_the_document_that_is_fuzzed(world: World) -> None:
     assert r.json() == DOCUMENT
 
 
-@SCHEMA.parametrize()
-def test_generated_requests_get_a_documented_status_and_body(case: FuzzCase, world: World) -> None:
+def send_and_check(case: FuzzCase, world: World, role: str) -> None:
     meta = case.meta
     if meta is not None and meta.phase.name == "fuzzing" and meta.generation.mode.is_positive:
         aim(case, world)  # not an invalid case: a real id could replace the very value that made it invalid
-    role, headers = caller(case, world)
     try:
-        case.call_and_validate(base_url=world.stack.base_url, headers=headers, checks=CHECKS)
+        case.call_and_validate(base_url=world.stack.base_url, headers=headers_of(world, role), excluded_checks=EXCLUDED)
     except BaseException as exc:
         exc.add_note(f"called as {role}; reproduce the run with FUZZ_SEED={SEED} FUZZ_EXAMPLES={EXAMPLES}")
         raise
     finally:
         if (case.method, case.operation.path) == ("PUT", "/_local/clock"):
             world.stack.reset_clock()  # later cases run at real time, as the seeded data did
+
+
+@SCHEMAS["resident"].parametrize()
+def test_generated_requests_as_a_resident_get_a_documented_answer(case: FuzzCase, world: World) -> None:
+    send_and_check(case, world, "resident")
+
+
+@SCHEMAS["merchant"].parametrize()
+def test_generated_requests_as_a_merchant_get_a_documented_answer(case: FuzzCase, world: World) -> None:
+    send_and_check(case, world, "merchant")
+
+
+@SCHEMAS["staff"].parametrize()
+def test_generated_requests_as_staff_get_a_documented_answer(case: FuzzCase, world: World) -> None:
+    send_and_check(case, world, "staff")
+
+
+@SCHEMAS["anonymous"].parametrize()
+def test_generated_requests_without_a_token_get_a_documented_answer(case: FuzzCase, world: World) -> None:
+    send_and_check(case, world, "anonymous")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_stateful_sequences_along_the_inferred_links_get_documented_answers(world: World, role: str) -> None:
+    """schemathesis' stateful phase: requests chained by the links it infers (an id one answer returns, used
+    by the next request), STATEFUL_EXAMPLES sequences of up to 6 steps per caller."""
+
+    class Sequences(SCHEMAS[role].as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case: FuzzCase) -> dict[str, Any]:
+            return {"base_url": world.stack.base_url, "headers": headers_of(world, role)}
+
+        def validate_response(self, response: Response, case: FuzzCase, additional_checks: Any = None,
+                              **kwargs: Any) -> None:
+            case.validate_response(response, excluded_checks=EXCLUDED, transport_kwargs=kwargs)
+
+        def after_call(self, response: Response, case: FuzzCase) -> None:
+            if (case.method, case.operation.path) == ("PUT", "/_local/clock"):
+                world.stack.reset_clock()
+
+    try:
+        Sequences.run(settings=hypothesis.settings(
+            max_examples=STATEFUL_EXAMPLES, stateful_step_count=6, deadline=None, database=None,
+            derandomize=True, suppress_health_check=list(hypothesis.HealthCheck),
+            phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+        ))
+    except BaseException as exc:
+        exc.add_note(f"called as {role}; reproduce with FUZZ_STATEFUL_EXAMPLES={STATEFUL_EXAMPLES}")
+        raise
 
 
 @pytest.mark.parametrize("operation", GUARDED, ids=[op.label for op in GUARDED])
@@ -280,7 +373,7 @@ def test_callers_of_another_role_or_without_a_valid_token_are_refused_in_the_err
     allowed = set(ROLE_OF_GROUP.values()) if group == SIGNED_IN else {ROLE_OF_GROUP[group]}
     refused: list[tuple[str, dict[str, str], int, str]] = [
         ("no token", {}, 401, "UNAUTHORIZED"),
-        ("a forged token", {"Authorization": "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."}, 401, "UNAUTHORIZED"),
+        ("a forged token", {"Authorization": f"Bearer {FORGED}"}, 401, "UNAUTHORIZED"),
     ]
     refused += [(role, world.headers[role], 403, "FORBIDDEN") for role in sorted(set(world.headers) - allowed)]
     case = operation.Case(
@@ -290,5 +383,5 @@ def test_callers_of_another_role_or_without_a_valid_token_are_refused_in_the_err
     )
     for caller, headers, status, code in refused:
         response = case.call(base_url=world.stack.base_url, headers=headers)
-        case.validate_response(response, checks=CHECKS)
+        case.validate_response(response, excluded_checks=EXCLUDED)
         assert (response.status_code, response.json()["error"]["code"]) == (status, code), f"{caller}: {response.text}"
