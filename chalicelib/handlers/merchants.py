@@ -6,10 +6,10 @@ import uuid
 from dataclasses import replace
 
 from chalicelib import composition
-from chalicelib.domain.audit import MERCHANT_MALLS, MERCHANT_REGISTER
+from chalicelib.domain.audit import MERCHANT_DELIVERY, MERCHANT_MALLS, MERCHANT_REGISTER
 from chalicelib.domain.dongs import is_dong
 from chalicelib.domain.errors import NotFound, ValidationFailed
-from chalicelib.domain.merchant import MALLS, Merchant, mall_eligible, normalise_business_number, validate_merchant
+from chalicelib.domain.merchant import MALLS, Delivery, Merchant, mall_eligible, normalise_business_number, validate_merchant
 from chalicelib.domain.months import kst_iso
 from chalicelib.domain.ports.unit import Page
 from chalicelib.handlers import audit
@@ -75,3 +75,26 @@ def approve_mall(merchant_id: str, mall: str, actor: str) -> Merchant:
     audit.stage(tx, actor, MERCHANT_MALLS, merchant_id, {"mall": mall})
     tx.commit()
     return approved
+
+
+def set_delivery(merchant_id: str, delivery: Delivery | None, actor: str) -> Merchant:
+    """Staff give a registered shop 배달서구 (fee, minimum order, dongs served), change it, or end it (None):
+    new orders follow the new settings, orders already placed keep theirs. Setting what is already set
+    changes nothing and records nothing."""
+    merchant = get_merchant(merchant_id)
+    if merchant.delivery == delivery:
+        return merchant
+    changed = replace(merchant, delivery=delivery)
+    problems = [p for p in validate_merchant(changed) if p.startswith("delivery")]
+    if problems:
+        raise ValidationFailed("; ".join(problems))
+    r = composition.container().repos
+    tx = r.store.tx()
+    r.merchants.stage_delivery(tx, merchant_id, delivery)
+    detail: dict[str, str | int | bool | None] = (
+        {"fee": delivery.fee, "min_order": delivery.min_order, "dongs": ",".join(delivery.dongs)}
+        if delivery is not None else {"ended": True}
+    )
+    audit.stage(tx, actor, MERCHANT_DELIVERY, merchant_id, detail)
+    tx.commit()
+    return changed

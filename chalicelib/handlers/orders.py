@@ -179,27 +179,47 @@ def _with_personal_data(order: Order) -> Order:
 # ---- moving through the states ---------------------------------------------------------------
 
 
-def resident_action(user_id: str, order_id: str, kind: str, action: str) -> Order:
-    """The resident's own order (cancel); anyone else's is 'not found'."""
-    return transition(order_id, kind, action, lambda o: o.user_id == user_id, {})
+def resident_action(user_id: str, order_id: str, kind: str, action: str, key: str | None = None) -> Order:
+    """The resident's own order (cancel); anyone else's is 'not found'. With an Idempotency-Key, a retry
+    replays the first answer."""
+    once = _once(user_id, kind, action, key, order_id, {})
+    return transition(order_id, kind, action, lambda o: o.user_id == user_id, {}, once)
 
 
-def merchant_action(merchant_id: str, order_id: str, kind: str, action: str, change: dict[str, Any]) -> Order:
-    """accept / dispatch / deliver / reject (delivery), ship / deliver (malls), on the merchant's own orders."""
-    return transition(order_id, kind, action, lambda o: o.merchant_id == merchant_id, change)
+def merchant_action(merchant_id: str, order_id: str, kind: str, action: str, change: dict[str, Any],
+                    key: str | None = None, caller: str = "") -> Order:
+    """accept / dispatch / deliver / reject (delivery), ship / deliver (malls), on the merchant's own orders;
+    with an Idempotency-Key (scoped to the caller), a retry replays the first answer."""
+    once = _once(caller or merchant_id, kind, action, key, order_id, change)
+    return transition(order_id, kind, action, lambda o: o.merchant_id == merchant_id, change, once)
 
 
-def transition(order_id: str, kind: str, action: str, owner: Callable[[Order], bool], change: dict[str, Any]) -> Order:
+def _once(caller: str, kind: str, action: str, key: str | None, order_id: str,
+          change: dict[str, Any]) -> Once[Order] | None:
+    if key is None:
+        return None
+    return Once.of(Order, caller, f"{kind}.{action}", key, {"order_id": order_id, **change})
+
+
+def transition(order_id: str, kind: str, action: str, owner: Callable[[Order], bool], change: dict[str, Any],
+               once: Once[Order] | None = None) -> Order:
     """Move an order by one transition (`owner(order)` says whether the caller may); rejections and
     cancellations refund in full in the same transaction (counters and accruals reversed, budget given
-    back, mall stock restored). One read for the order, one for the payer; one transaction."""
+    back, mall stock restored). One read for the order (with the stored answer, under a key), one for the
+    payer; one transaction. Without a key a repeat finds the state reached (409 `INVALID_STATE`)."""
     c = composition.container()
     r = c.repos
 
-    def attempt() -> Order:
+    def attempt(u: Unit[Order] | None) -> Order:
         at = now()
         stamp = kst_iso(at)
-        order = get_order(order_id)
+        batch = r.store.batch() if u is None else u.batch
+        found = r.orders.want(batch, order_id)
+        if u is None:
+            batch.run()
+        elif (first := u.read()) is not None:
+            return _with_personal_data(first)
+        order = found.value
         if order is None or order.kind != kind or not owner(order):
             raise NotFound("no such order")
         transitions = ORDER_TRANSITIONS if kind == KIND_DELIVERY else MALL_TRANSITIONS
@@ -208,7 +228,7 @@ def transition(order_id: str, kind: str, action: str, owner: Callable[[Order], b
                         version=order.version + 1, **change)
         if status == DELIVERED:
             moved = replace(moved, delivered_at=stamp)
-        tx = r.store.tx()
+        tx = r.store.tx() if u is None else u.tx
         r.orders.stage(tx, moved, order.version)
         # The status that starts a retention clock writes its purge marker in the same transaction.
         if (day := purge_on(moved, retention(c.settings.shipping_purge_days))) is not None:
@@ -218,10 +238,14 @@ def transition(order_id: str, kind: str, action: str, owner: Callable[[Order], b
             if kind == KIND_MALL:
                 for line in order.lines:
                     r.catalogue.stage_stock(tx, order.mall or "", line.item_id, line.quantity)
+        if u is not None:
+            return u.commit(moved, keep=replace(moved, shipping=None, address=None, request=None))
         tx.commit()
         return moved
 
-    return retrying(attempt, order_id)
+    if once is None:
+        return retrying(partial(attempt, None), order_id)
+    return write_once(once, attempt, lock=order_id)
 
 
 def _full_refund(tx: Tx, order: Order, at: datetime) -> None:
@@ -256,8 +280,8 @@ def residents_order(user_id: str, order_id: str, kind: str) -> Order:
     return order
 
 
-def of_resident(user_id: str, kind: str, limit: int, cursor: str | None) -> Page[Order]:
-    return composition.container().repos.orders.of_resident(user_id, kind, limit, cursor)
+def of_resident(user_id: str, kind: str, status: str | None, limit: int, cursor: str | None) -> Page[Order]:
+    return composition.container().repos.orders.of_resident(user_id, kind, status, limit, cursor)
 
 
 def of_merchant(merchant_id: str, kind: str, status: str | None, limit: int, cursor: str | None) -> Page[Order]:

@@ -164,6 +164,16 @@ class DynamoMerchants:
         M = self.m.MerchantItem
         tx.add(Update(M(*merchant_key(merchant_id)), [M.malls.set(list(malls))], M.pk.exists(), _no_merchant))
 
+    def stage_delivery(self, tx: Tx, merchant_id: str, delivery: Delivery | None) -> None:
+        M = self.m.MerchantItem
+        actions: list[Any] = (
+            [M.delivery_fee.set(delivery.fee), M.delivery_min_order.set(delivery.min_order),
+             M.delivery_dongs.set(list(delivery.dongs))]
+            if delivery is not None
+            else [M.delivery_fee.remove(), M.delivery_min_order.remove(), M.delivery_dongs.remove()]
+        )
+        tx.add(Update(M(*merchant_key(merchant_id)), actions, M.pk.exists(), _no_merchant))
+
     def find(
         self, dong: str | None, benefit_plus: bool | None, delivery: bool | None, limit: int, cursor: str | None
     ) -> Page[Merchant]:

@@ -101,11 +101,15 @@ class DynamoOrders:
         tx.add(Put(self.m.PurgeItem(*purge_key(marker), gsi1pk=PURGE_GSI, gsi1sk=f"{marker.day}#{marker.order_id}",
                                     order_id=marker.order_id)))
 
-    def of_resident(self, user_id: str, kind: str, limit: int, cursor: str | None) -> Page[Order]:
-        kind_filter = self.m.OrderItem.kind == kind
+    def of_resident(
+        self, user_id: str, kind: str, status: str | None, limit: int, cursor: str | None
+    ) -> Page[Order]:
+        filt = self.m.OrderItem.kind == kind
+        if status is not None:
+            filt = filt & (self.m.OrderItem.status == status)
         return self._table.page(
             lambda start, n: self._table.Item.gsi1.query(f"UO#{user_id}", limit=n, last_evaluated_key=start,
-                                                      filter_condition=kind_filter),
+                                                      filter_condition=filt),
             to_order, cursor, limit, PAGE_KEYS, f"UO#{user_id}",
         )  # fmt: skip
 

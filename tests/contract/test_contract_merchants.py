@@ -96,6 +96,23 @@ def test_setting_the_malls_of_an_unknown_merchant_is_not_found_and_creates_nothi
     assert repos.merchants.find(None, None, None, 10, None) == Page([], None)
 
 
+def test_a_merchant_is_given_delivery_found_by_it_and_has_it_ended(repos: composition.Repositories):
+    commit(repos, lambda tx: repos.merchants.stage_add(tx, merchant("m1", BIZ[0])))
+    assert repos.merchants.find(None, None, True, 10, None).items == []
+    commit(repos, lambda tx: repos.merchants.stage_delivery(tx, "m1", DELIVERY))
+    assert read(repos, lambda b: repos.merchants.want(b, "m1")) == merchant("m1", BIZ[0], delivery=DELIVERY)
+    assert [m.merchant_id for m in repos.merchants.find(None, None, True, 10, None).items] == ["m1"]
+    commit(repos, lambda tx: repos.merchants.stage_delivery(tx, "m1", None))
+    assert read(repos, lambda b: repos.merchants.want(b, "m1")) == merchant("m1", BIZ[0])
+    assert [m.merchant_id for m in repos.merchants.find(None, None, False, 10, None).items] == ["m1"]
+
+
+def test_giving_an_unknown_merchant_delivery_is_not_found_and_creates_nothing(repos: composition.Repositories):
+    with pytest.raises(NotFound):
+        commit(repos, lambda tx: repos.merchants.stage_delivery(tx, "m9", DELIVERY))
+    assert read(repos, lambda b: repos.merchants.want(b, "m9")) is None
+
+
 def _five_merchants(repos: composition.Repositories) -> None:
     """Registration order m1 < m2 < m3 < m4 < m5 (m3 and m4 share a time: the id breaks the tie), added shuffled."""
     for shop in (

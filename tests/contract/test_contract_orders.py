@@ -40,9 +40,9 @@ def test_an_orders_kind_is_its_own_whatever_its_texts_and_shipping_data_say(repo
     look_alike = replace(order("d1", kind=KIND_DELIVERY, status="placed"), request='"kind":"mall"',
                          shipping={"kind": "mall"})
     commit(repos, lambda tx: repos.orders.stage(tx, look_alike, 0))
-    assert repos.orders.of_resident("ann", KIND_MALL, 10, None).items == []
+    assert repos.orders.of_resident("ann", KIND_MALL, None, 10, None).items == []
     assert repos.orders.of_merchant("m1", KIND_MALL, None, 10, None).items == []
-    assert [o.order_id for o in repos.orders.of_resident("ann", KIND_DELIVERY, 10, None).items] == ["d1"]
+    assert [o.order_id for o in repos.orders.of_resident("ann", KIND_DELIVERY, None, 10, None).items] == ["d1"]
 
 
 def test_a_delivery_order_reads_back_whole_and_an_unknown_order_is_none(repos: composition.Repositories):
@@ -90,13 +90,25 @@ def test_of_resident_lists_only_that_residents_orders_of_that_kind_in_time_order
         order("o4", at="2020-03-04T10:00:00+09:00"),
         order("o5", at="2020-03-05T10:00:00+09:00"),
     )
-    mall = walk(lambda cursor: repos.orders.of_resident("ann", KIND_MALL, 2, cursor), 2)
+    mall = walk(lambda cursor: repos.orders.of_resident("ann", KIND_MALL, None, 2, cursor), 2)
     assert ids(mall, "order_id") == ["o1", "o2", "o3", "o4", "o5"]
-    assert ids(repos.orders.of_resident("ann", KIND_DELIVERY, 10, None).items, "order_id") == ["d1"]
-    assert ids(repos.orders.of_resident("bob", KIND_MALL, 10, None).items, "order_id") == ["x1"]
-    assert repos.orders.of_resident("cat", KIND_MALL, 10, None) == Page([], None)
+    assert ids(repos.orders.of_resident("ann", KIND_DELIVERY, None, 10, None).items, "order_id") == ["d1"]
+    assert ids(repos.orders.of_resident("bob", KIND_MALL, None, 10, None).items, "order_id") == ["x1"]
+    assert repos.orders.of_resident("cat", KIND_MALL, None, 10, None) == Page([], None)
     with pytest.raises(ValidationFailed):
-        repos.orders.of_resident("ann", KIND_MALL, 2, "garbage!")
+        repos.orders.of_resident("ann", KIND_MALL, None, 2, "garbage!")
+
+
+def test_of_resident_filters_by_status_page_by_page(repos: composition.Repositories):
+    _orders(
+        repos,
+        *(order(f"o{i}", status="paid" if i % 2 else "shipped", at=f"2020-03-0{i}T10:00:00+09:00") for i in range(1, 8)),
+        order("x1", user="bob", at="2020-03-01T11:00:00+09:00"),
+    )
+    paid = walk(lambda cursor: repos.orders.of_resident("ann", KIND_MALL, "paid", 2, cursor), 2)
+    assert ids(paid, "order_id") == ["o1", "o3", "o5", "o7"]
+    assert ids(repos.orders.of_resident("ann", KIND_MALL, "shipped", 10, None).items, "order_id") == ["o2", "o4", "o6"]
+    assert repos.orders.of_resident("ann", KIND_MALL, "cancelled", 10, None) == Page([], None)
 
 
 def test_of_merchant_filters_by_kind_and_by_status_in_time_order_page_by_page(repos: composition.Repositories):

@@ -68,6 +68,8 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("POST", "/merchant/orders/{order_id}/dispatch"): (MERCHANT_OWNED, None),
     ("POST", "/merchant/orders/{order_id}/deliver"): (MERCHANT_OWNED, None),
     ("POST", "/staff/merchants/{merchant_id}/malls"): (STAFF, {"mall": "only-seogu"}),
+    ("PUT", "/staff/merchants/{merchant_id}/delivery"): (STAFF, {"fee": 0, "min_order": 0, "dongs": ["청라1동"]}),
+    ("DELETE", "/staff/merchants/{merchant_id}/delivery"): (STAFF, None),
     ("PUT", "/merchant/products/{product_id}"): (MERCHANT, {"mall": "only-seogu", "name": "쌀", "price": 1_000,
                                                             "stock": 5, "shipping_fee": 0}),
     ("GET", "/malls/{mall}/products"): (SIGNED_IN, None),

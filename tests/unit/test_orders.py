@@ -326,3 +326,20 @@ def test_a_replayed_delivery_order_answers_the_same_but_its_replay_copy_holds_no
     batch.run()
     assert stored.value is not None and first[1]["order_id"] in stored.value.body
     assert "1234#" not in stored.value.body and "101호" not in stored.value.body
+
+
+def test_a_resident_lists_their_delivery_orders_by_status(env: Env):
+    shop = delivery_shop(env)
+    env.open_wallet("ann", charge=100_000)
+    placed = [order(env, "ann", shop, [("tteok", 3)])[1]["order_id"] for _ in range(3)]
+    assert env.call("POST", f"/orders/{placed[1]}/cancel", role="resident", sub="ann")[0] == 200
+
+    def listed(query: str) -> list[str]:
+        status, body = env.call("GET", f"/orders?limit=10{query}", role="resident", sub="ann")
+        assert status == 200, body
+        return [o["order_id"] for o in body["items"]]
+
+    assert sorted(listed("&status=placed")) == sorted([placed[0], placed[2]])
+    assert listed("&status=cancelled") == [placed[1]]
+    assert sorted(listed("")) == sorted(placed)
+    assert env.call("GET", "/orders?status=eaten", role="resident", sub="ann")[0] == 400

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from chalicelib.domain.merchant import Merchant
+from chalicelib.domain.merchant import Delivery, Merchant
 from chalicelib.domain.orders import MenuItem, Product
 from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
 
@@ -18,6 +18,11 @@ class Merchants(Protocol):
 
     def stage_malls(self, tx: Tx, merchant_id: str, malls: tuple[str, ...]) -> None:
         """Set the malls a merchant is approved for; an unknown merchant is `NotFound` at the commit."""
+        ...
+
+    def stage_delivery(self, tx: Tx, merchant_id: str, delivery: Delivery | None) -> None:
+        """Set (or, with None, end) a merchant's 배달서구 settings; an unknown merchant is `NotFound` at the
+        commit."""
         ...
 
     def find(

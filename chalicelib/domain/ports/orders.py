@@ -18,7 +18,9 @@ class Orders(Protocol):
         marker's day. Writing the same marker twice leaves one."""
         ...
 
-    def of_resident(self, user_id: str, kind: str, limit: int, cursor: str | None) -> Page[Order]: ...
+    def of_resident(
+        self, user_id: str, kind: str, status: str | None, limit: int, cursor: str | None
+    ) -> Page[Order]: ...
 
     def of_merchant(
         self, merchant_id: str, kind: str, status: str | None, limit: int, cursor: str | None

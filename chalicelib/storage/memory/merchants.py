@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from chalicelib.domain.errors import Conflict, NotFound
-from chalicelib.domain.merchant import Merchant
+from chalicelib.domain.merchant import Delivery, Merchant
 from chalicelib.domain.orders import MenuItem, Product
 from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
 from chalicelib.storage.memory.table import Change, MemoryTable, absent, page, put
@@ -29,6 +29,10 @@ class MemoryMerchants:
 
     def stage_malls(self, tx: Tx, merchant_id: str, malls: tuple[str, ...]) -> None:
         tx.add(Change(("merchant", merchant_id), lambda m: replace(m, malls=malls), lambda m: m is not None,
+                      lambda: NotFound("no such merchant")))
+
+    def stage_delivery(self, tx: Tx, merchant_id: str, delivery: Delivery | None) -> None:
+        tx.add(Change(("merchant", merchant_id), lambda m: replace(m, delivery=delivery), lambda m: m is not None,
                       lambda: NotFound("no such merchant")))
 
     def find(

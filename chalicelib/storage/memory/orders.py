@@ -22,9 +22,11 @@ class MemoryOrders:
     def stage_purge(self, tx: Tx, marker: PurgeMarker) -> None:
         tx.add(put(("purge", f"{marker.day}#{marker.order_id}"), marker))
 
-    def of_resident(self, user_id: str, kind: str, limit: int, cursor: str | None) -> Page[Order]:
+    def of_resident(
+        self, user_id: str, kind: str, status: str | None, limit: int, cursor: str | None
+    ) -> Page[Order]:
         rows = [(f"{o.created_at}#{o.order_id}", o) for _, o in self._t.scan("order")
-                if o.user_id == user_id and o.kind == kind]
+                if o.user_id == user_id and o.kind == kind and (status is None or o.status == status)]
         return page(rows, cursor, limit, f"orders-of-resident:{user_id}")
 
     def of_merchant(

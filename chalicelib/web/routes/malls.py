@@ -55,11 +55,12 @@ def get_mall_order(call: Call) -> MallOrderOut:
 
 
 @routes.route("/mall/orders/{order_id}/cancel", "POST", role=RESIDENTS, summary="Cancel before shipping",
-              response=MallOrderOut)
+              response=MallOrderOut, optional_key=True)
 def cancel_mall_order(call: Call) -> MallOrderOut:
     from chalicelib.handlers import orders
 
-    return mall_order_out(orders.resident_action(call.user.sub, call.params["order_id"], KIND_MALL, "cancel"))
+    return mall_order_out(orders.resident_action(call.user.sub, call.params["order_id"], KIND_MALL, "cancel",
+                                                 call.idempotency_key))
 
 
 @routes.route("/merchant/mall-orders", "GET", role=MERCHANTS, summary="My mall orders, with shipping data",

@@ -1,4 +1,4 @@
-"""Merchants: staff register them and approve mall sellers; anyone signed in finds and reads them."""
+"""Merchants: staff register them, approve mall sellers and give shops delivery; anyone signed in finds and reads them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from chalicelib.web.api import SIGNED_IN, STAFF, Call, Routes
 from chalicelib.web.schemas.malls import MallApprovalIn
 from chalicelib.web.schemas.merchants import (
+    DeliveryIn,
     DeliveryOut,
     MerchantIn,
     MerchantList,
@@ -68,3 +69,23 @@ def approve_mall(call: Call) -> MerchantOut:
     from chalicelib.handlers import merchants
 
     return merchant_out(merchants.approve_mall(call.params["merchant_id"], call.body.mall, call.user.sub))
+
+
+@routes.route("/staff/merchants/{merchant_id}/delivery", "PUT", role=STAFF,
+              summary="Give a shop 배달서구, or change its fee, minimum order and dongs", body=DeliveryIn,
+              response=MerchantOut)
+def set_delivery(call: Call) -> MerchantOut:
+    from chalicelib.domain.merchant import Delivery
+    from chalicelib.handlers import merchants
+
+    b = call.body
+    delivery = Delivery(b.fee, b.min_order, tuple(b.dongs))
+    return merchant_out(merchants.set_delivery(call.params["merchant_id"], delivery, call.user.sub))
+
+
+@routes.route("/staff/merchants/{merchant_id}/delivery", "DELETE", role=STAFF,
+              summary="End a shop's 배달서구 (orders already placed go on)", response=MerchantOut)
+def end_delivery(call: Call) -> MerchantOut:
+    from chalicelib.handlers import merchants
+
+    return merchant_out(merchants.set_delivery(call.params["merchant_id"], None, call.user.sub))

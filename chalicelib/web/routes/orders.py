@@ -46,7 +46,8 @@ def place_order(call: Call) -> OrderOut:
 def list_orders(call: Call) -> OrderList:
     from chalicelib.handlers import orders
 
-    page = orders.of_resident(call.user.sub, KIND_DELIVERY, call.query.limit, call.query.next)
+    q = call.query
+    page = orders.of_resident(call.user.sub, KIND_DELIVERY, q.status, q.limit, q.next)
     return OrderList(items=[order_out(o) for o in page.items], next=page.next)
 
 
@@ -58,11 +59,12 @@ def get_order(call: Call) -> OrderOut:
 
 
 @routes.route("/orders/{order_id}/cancel", "POST", role=RESIDENTS, summary="Cancel a placed order (full refund)",
-              response=OrderOut)
+              response=OrderOut, optional_key=True)
 def cancel_order(call: Call) -> OrderOut:
     from chalicelib.handlers import orders
 
-    return order_out(orders.resident_action(call.user.sub, call.params["order_id"], KIND_DELIVERY, "cancel"))
+    return order_out(orders.resident_action(call.user.sub, call.params["order_id"], KIND_DELIVERY, "cancel",
+                                            call.idempotency_key))
 
 
 @routes.route("/merchant/orders", "GET", role=MERCHANTS, summary="My delivery orders", query=OrdersQuery,
@@ -79,7 +81,8 @@ def _merchant_action(call: Call, action: str, change: dict[str, Any]) -> OrderOu
     from chalicelib.handlers import orders
 
     mine = call.user.merchant_id or ""
-    return order_out(orders.merchant_action(mine, call.params["order_id"], KIND_DELIVERY, action, change))
+    return order_out(orders.merchant_action(mine, call.params["order_id"], KIND_DELIVERY, action, change,
+                                            call.idempotency_key, call.user.sub))
 
 
 @routes.route("/merchant/orders/{order_id}/accept", "POST", role=MERCHANTS, summary="Accept an order",
@@ -89,7 +92,7 @@ def accept_order(call: Call) -> OrderOut:
 
 
 @routes.route("/merchant/orders/{order_id}/reject", "POST", role=MERCHANTS, summary="Reject an order (full refund)",
-              body=RejectIn, response=OrderOut)
+              body=RejectIn, response=OrderOut, optional_key=True)
 def reject_order(call: Call) -> OrderOut:
     return _merchant_action(call, "reject", {"reason": call.body.reason})
 
