@@ -22,7 +22,8 @@ def openapi_document(call: Call) -> dict[str, Any]:
     from chalicelib import composition
     from chalicelib.web.openapi import build
 
-    return build(declared(), include_local=composition.container().settings.is_local)
+    settings = composition.container().settings
+    return build(declared(), include_local=settings.is_local, max_rate_bp=settings.max_rate_bp)
 
 
 @routes.route("/_local/clock", "PUT", role=STAFF, summary="Move the local clock (stage local only)",

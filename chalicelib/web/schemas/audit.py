@@ -6,10 +6,11 @@ from typing import Literal
 
 from pydantic import Field
 
-from chalicelib.web.schemas.common import Identifier, Out, PageQuery
+from chalicelib.web.schemas.common import Identifier, Out, PageQuery, Timestamp
 
-Action = Literal["merchant.register", "merchant.malls", "merchant.location", "policy.propose", "policy.approve",
-                 "campaign.open", "campaign.close", "campaign.reopen", "settlement.start", "nts.export", "clock.set"]
+Action = Literal["merchant.register", "merchant.malls", "merchant.delivery", "merchant.location", "policy.propose",
+                 "policy.approve", "campaign.open", "campaign.close", "campaign.reopen", "settlement.start", "nts.export",
+                 "clock.set"]
 
 
 class AuditQuery(PageQuery):
@@ -18,7 +19,7 @@ class AuditQuery(PageQuery):
 
 
 class AuditEntryOut(Out):
-    at: str
+    at: Timestamp
     actor: str
     action: str
     target: str = Field(description="What the action was on: a merchant, a month, a campaign, a year.")

@@ -6,14 +6,27 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from chalicelib.web.schemas.common import Identifier, Out, PageQuery, Strict, Text40, Text50, Text64, Text100, Text200
-from chalicelib.web.schemas.orders import OrderLineOut
-
-MallName = Literal["only-seogu", "yumyum"]
+from chalicelib.domain.orders import MAX_LINES
+from chalicelib.web.schemas.common import (
+    Identifier,
+    Mall,
+    Out,
+    PageQuery,
+    Strict,
+    Text40,
+    Text50,
+    Text64,
+    Text100,
+    Text200,
+    Timestamp,
+    must_be_true,
+    unique_by,
+)
+from chalicelib.web.schemas.orders import OrderLineOut, Quantity
 
 
 class ProductIn(Strict):
-    mall: Text40
+    mall: Mall = Field(description="A mall the seller is approved for (403 otherwise).")
     name: Text100
     price: Annotated[int, Field(gt=0, le=10_000_000)]
     stock: Annotated[int, Field(ge=0, le=1_000_000)]
@@ -37,7 +50,7 @@ class ProductList(Out):
 
 class MallLineIn(Strict):
     product_id: Identifier
-    quantity: Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
+    quantity: Quantity
 
 
 class ShippingIn(Strict):
@@ -48,13 +61,15 @@ class ShippingIn(Strict):
 
 
 class ConsentIn(Strict):
-    third_party_provision: bool
+    third_party_provision: Annotated[bool, must_be_true("the consent to provide shipping data is required (true)")]
     version: Text40
 
 
 class MallOrderIn(Strict):
-    mall: Text40
-    items: Annotated[list[MallLineIn], Field(min_length=1, max_length=50)]
+    mall: Mall
+    items: Annotated[list[MallLineIn], Field(min_length=1, max_length=MAX_LINES),
+                     unique_by("product_id", "a product appears on more than one line")] = Field(
+        description="Products of one seller (one parcel; 400 otherwise).")
     shipping: ShippingIn
     consent: ConsentIn
     use_cashback: bool = True
@@ -83,12 +98,12 @@ class MallOrderOut(Out):
     shipping_fee: int
     paid: int
     cashback: dict[str, int]
-    created_at: str
+    created_at: Timestamp
     payment_id: str
     tracking: TrackingOut | None = None
     shipping: ShippingOut | None = Field(default=None, description="Purged a set time after delivery.")
     consent_version: str
-    consent_at: str
+    consent_at: Timestamp
 
 
 class MallOrderList(Out):
@@ -106,4 +121,5 @@ class ShipIn(Strict):
 
 
 class MallApprovalIn(Strict):
-    mall: Text40
+    mall: Mall = Field(description="Only a seller eligible for it: `only-seogu` takes sellers registered in one of "
+                                   "the 22 dongs, `yumyum` those of the food industrial complex (400 otherwise).")

@@ -2,31 +2,95 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
-from chalicelib.web.schemas.common import Out, PageQuery, Strict, Text20, Text40, Text100
+from chalicelib.domain.dongs import DONGS
+from chalicelib.domain.merchant import BENEFIT_PLUS_RATES, MALL_YUMYUM, MALLS, mall_eligible, normalise_business_number
+from chalicelib.web.schemas.common import (
+    Dong,
+    NamedDong,
+    NamedMall,
+    Out,
+    PageQuery,
+    Rule,
+    Strict,
+    Text40,
+    Text100,
+    no_repeats,
+    one_of,
+)
+
+BusinessNumber = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9]{3}-?[0-9]{2}-?[0-9]{5}$"),
+    Rule(lambda v: normalise_business_number(v) is not None, "10 digits with a valid check digit",
+         {"x-check-digit": "business-registration-number"}),
+    Field(description="사업자등록번호: 10 digits, as `1234567890` or `123-45-67890`, the last a check digit: with "
+                      "s = Σ dᵢ·wᵢ over the first nine (weights 1,3,7,1,3,7,1,3,5) plus ⌊9th digit × 5 / 10⌋, "
+                      "the tenth is (10 − s mod 10) mod 10. The pattern checks the shape; a wrong check digit is 400."),
+]
+NO_RATE = (0, None)
+"""What a merchant outside Benefit Plus may send as its `discount_rate` (or leave it out)."""
 
 
 class DeliveryIn(Strict):
     fee: Annotated[int, Field(ge=0, le=100_000)]
     min_order: Annotated[int, Field(ge=0, le=1_000_000)]
-    dongs: Annotated[list[Text40], Field(min_length=1, max_length=22)]
+    dongs: Annotated[list[NamedDong], Field(min_length=1, max_length=len(DONGS)),
+                     no_repeats("repeats a dong")]
 
 
 class MerchantIn(Strict):
+    """Besides each field's own rule: a Benefit Plus merchant needs a `discount_rate` of 3, 5 or 7, any other
+    none (absent, null or 0); a seller on `yumyum` must be in the food industrial complex (`food_complex`
+    true). The document states both in `allOf` (`if`/`then`)."""
+
+    model_config = ConfigDict(json_schema_extra={"allOf": [
+        {"if": {"properties": {"benefit_plus": {"const": True}}},
+         "then": {"required": ["discount_rate"], "properties": {"discount_rate": {"enum": list(BENEFIT_PLUS_RATES)}}},
+         "else": {"properties": {"discount_rate": {"enum": list(NO_RATE)}}}},
+        {"if": {"required": ["malls"], "properties": {"malls": {"contains": {"const": MALL_YUMYUM}}}},
+         "then": {"required": ["food_complex"], "properties": {"food_complex": {"const": True}}}},
+    ]})
+
     name: Text100
-    business_number: Text20
-    dong: Text40
+    business_number: BusinessNumber
+    dong: Dong
     category: Text40
     benefit_plus: bool
-    discount_rate: Annotated[int, Field(ge=0, le=100)] | None = Field(
-        default=None, description="A whole percent: 3, 5 or 7, for Benefit Plus merchants only."
+    discount_rate: Annotated[int, one_of((0, *BENEFIT_PLUS_RATES), "must be 3, 5 or 7 (0: none)")] | None = Field(
+        default=None, validate_default=True,
+        description="A whole percent: 3, 5 or 7, for Benefit Plus merchants (required); any other merchant sends "
+                    "none (absent, null or 0).",
     )
     delivery: DeliveryIn | None = None
-    malls: Annotated[list[Text40], Field(max_length=2)] = []  # noqa: RUF012 (pydantic copies defaults)
-    food_complex: bool = False
+    malls: Annotated[list[NamedMall], Field(max_length=len(MALLS)), no_repeats("repeats a mall")] = []  # noqa: RUF012
+    food_complex: bool = Field(default=False, validate_default=True,
+                               description=f"In the district's food industrial complex: needed to sell on {MALL_YUMYUM}.")
+
+    @field_validator("discount_rate")
+    @classmethod
+    def _rate_of_benefit_plus(cls, rate: int | None, info: ValidationInfo) -> int | None:
+        """Checked where the rate is, so that it is listed with every other problem of the registration."""
+        plus = info.data.get("benefit_plus")
+        if plus is True and rate not in BENEFIT_PLUS_RATES:
+            raise PydanticCustomError("rule", "a Benefit Plus merchant needs discount_rate 3, 5 or 7")
+        if plus is False and rate not in NO_RATE:
+            raise PydanticCustomError("rule", "discount_rate is only for Benefit Plus merchants")
+        return rate
+
+    @field_validator("food_complex")
+    @classmethod
+    def _eligible_for_its_malls(cls, food_complex: bool, info: ValidationInfo) -> bool:
+        dong: Any = info.data.get("dong")
+        for mall in info.data.get("malls") or ():
+            if dong is not None and not mall_eligible(mall, dong, food_complex):
+                why = ": it takes sellers of the food industrial complex (food_complex true)" if mall == MALL_YUMYUM else ""
+                raise PydanticCustomError("rule", "not eligible for {mall}" + why, {"mall": repr(mall)})
+        return food_complex
 
 
 class DeliveryOut(Out):
@@ -57,6 +121,6 @@ class MerchantList(Out):
 
 
 class MerchantsQuery(PageQuery):
-    dong: Text40 | None = Field(default=None, description="One of the 22 dongs: the shops located there.")
+    dong: Dong | None = Field(default=None, description="One of the 22 dongs: the shops located there.")
     benefit_plus: bool | None = None
     delivery: bool | None = None

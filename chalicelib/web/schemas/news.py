@@ -6,13 +6,13 @@ from typing import Literal
 
 from pydantic import Field
 
-from chalicelib.web.schemas.common import Out, PageQuery, Text40
+from chalicelib.web.schemas.common import Dong, Out, PageQuery, Timestamp
 
 NewsCategory = Literal["disaster", "daily-info", "major-news", "dong-event"]
 
 
 class NewsQuery(PageQuery):
-    dong: Text40 | None = Field(default=None, description="One of the 22 dongs: its posts and the district-wide ones.")
+    dong: Dong | None = Field(default=None, description="One of the 22 dongs: its posts and the district-wide ones.")
     category: NewsCategory | None = None
 
 
@@ -24,11 +24,11 @@ class NewsOut(Out):
     district_wide: bool
     body: str = Field(description="Markdown, as uploaded.")
     body_html: str = Field(description="The body as sanitised HTML (no scripts, event handlers or javascript: URLs).")
-    published_at: str
+    published_at: Timestamp
     pinned: bool
     alert: bool = Field(description="A current disaster alert (shown first).")
-    expires_at: str | None
-    updated_at: str
+    expires_at: Timestamp | None
+    updated_at: Timestamp
     revision: int
 
 
@@ -50,7 +50,7 @@ class StaffNoticeOut(Out):
         default=None, description="Every problem of the latest upload, when it was rejected."
     )
     title: str | None = None
-    updated_at: str
+    updated_at: Timestamp
 
 
 class StaffNoticeList(Out):

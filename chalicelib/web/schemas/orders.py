@@ -6,7 +6,21 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from chalicelib.web.schemas.common import Identifier, Out, PageQuery, Strict, Text40, Text100, Text200
+from chalicelib.domain.orders import MAX_LINES, MAX_QUANTITY
+from chalicelib.web.schemas.common import (
+    Dong,
+    Identifier,
+    Out,
+    PageQuery,
+    Strict,
+    Text100,
+    Text200,
+    Timestamp,
+    unique_by,
+)
+
+Quantity = Annotated[int, Field(ge=1, le=MAX_QUANTITY)]
+"""How many of one item or product a line buys (`domain/orders.py`)."""
 
 
 class MenuItemIn(Strict):
@@ -17,7 +31,7 @@ class MenuItemIn(Strict):
 
 
 class MenuIn(Strict):
-    items: Annotated[list[MenuItemIn], Field(max_length=200)]
+    items: Annotated[list[MenuItemIn], Field(max_length=200), unique_by("item_id", "item_id must be unique")]
 
 
 class MenuItemOut(Out):
@@ -33,14 +47,16 @@ class MenuOut(Out):
 
 class OrderLineIn(Strict):
     item_id: Identifier
-    quantity: Annotated[int, Field(ge=-1_000_000, le=1_000_000)]
+    quantity: Quantity
 
 
 class OrderIn(Strict):
     merchant_id: Identifier
-    items: Annotated[list[OrderLineIn], Field(min_length=1, max_length=50)]
+    items: Annotated[list[OrderLineIn], Field(min_length=1, max_length=MAX_LINES),
+                     unique_by("item_id", "an item appears on more than one line")]
     address: Text200
-    dong: Text40 | None = None
+    dong: Dong | None = Field(default=None, description="Where to deliver (absent or null: the wallet's dong); "
+                                                        "the merchant must deliver there (409 otherwise).")
     request: Text200 | None = None
     use_cashback: bool = True
 
@@ -63,7 +79,7 @@ class OrderOut(Out):
     delivery_fee: int
     paid: int
     cashback: dict[str, int]
-    created_at: str
+    created_at: Timestamp
     payment_id: str
     dong: str | None
     address: str | None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from chalicelib.web.schemas.common import Identifier, Month, Out, PageQuery, PositiveWon, Strict
+from pydantic import Field
+
+from chalicelib.web.schemas.common import Identifier, Month, Out, PageQuery, PositiveWon, Strict, Timestamp
 
 
 class PaymentIn(Strict):
@@ -14,13 +16,16 @@ class PaymentIn(Strict):
 
 
 class RefundIn(Strict):
-    amount: PositiveWon | None = None
+    amount: PositiveWon | None = Field(
+        default=None, description="Won paid to give back, at most what is left of the payment (more: 400); "
+        "absent or null: all that is left."
+    )
 
 
 class PaymentOut(Out):
     payment_id: str
     merchant_id: str
-    month: str
+    month: Month
     list_amount: int
     discount: int
     paid: int
@@ -29,7 +34,7 @@ class PaymentOut(Out):
     cashback: dict[str, int]
     refunded: int
     status: Literal["approved", "partially_refunded", "refunded"]
-    created_at: str
+    created_at: Timestamp
 
 
 class PaymentList(Out):

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from chalicelib.web.schemas.common import Month, Out, Strict
+from chalicelib.web.schemas.common import Month, Out, Strict, Timestamp
 
 
 class SettlementIn(Strict):
@@ -24,7 +24,7 @@ class RecoveredOut(Out):
 
 
 class SettlementOut(Out):
-    month: str
+    month: Month
     status: Literal["queued", "running", "completed", "failed"]
     residents: int
     settled_residents: int
@@ -40,12 +40,12 @@ class SettlementOut(Out):
     problems: list[str]
     progress: SettlementProgress
     reports: list[str]
-    started_at: str
-    finished_at: str | None
+    started_at: Timestamp
+    finished_at: Timestamp | None
 
 
 class MerchantSettlementOut(Out):
-    month: str
+    month: Month
     gross: int
     discounts: int
     refunds: int

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
-from chalicelib.web.schemas.common import Out, PositiveWon, Strict, Text40
+from chalicelib.web.schemas.common import Dong, Month, Out, PositiveWon, Strict, must_be_true
 
 
 class OpenWalletIn(Strict):
-    dong: Text40
-    agree_terms: bool
+    dong: Dong
+    agree_terms: Annotated[bool, must_be_true("the terms must be agreed (true)")]
 
 
 class ChargeIn(Strict):
@@ -17,7 +19,7 @@ class ChargeIn(Strict):
 
 
 class MonthOut(Out):
-    month: str
+    month: Month
     eligible_spend: int
     charged: int
     pending_cashback: int
