@@ -98,9 +98,39 @@ def function_names() -> list[str]:
     return [API_HANDLER, *(to_cfn_resource_name(source.name) for source in app.event_sources)]
 
 
+ANY_METHOD = "x-amazon-apigateway-any-method"
+
+
+def route_paths() -> list[str]:
+    """Every path the app routes, as Chalice writes it into the API definition."""
+    from app import app
+
+    return sorted(app.routes)
+
+
+def wrong_methods_reach_the_app(paths: list[str]) -> dict[str, Any]:
+    """API Gateway answers a method a path does not define as it answers an unknown path (403, then 404 by
+    the gateway responses). An `ANY` method on every path, which API Gateway uses only for the methods the
+    path does not define, sends those to the app instead, which answers 405 `METHOD_NOT_ALLOWED` with the
+    `Allow` header, as the local stack does."""
+    integration = {
+        "type": "aws_proxy",
+        "httpMethod": "POST",
+        "passthroughBehavior": "when_no_match",
+        "contentHandling": "CONVERT_TO_TEXT",
+        "uri": {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+                           "${APIHandler.Arn}/invocations"},
+    }
+    operation = {"responses": {"405": {"description": "the methods the path takes are in Allow"}},
+                 "x-amazon-apigateway-integration": integration}
+    return {"Resources": {"RestAPI": {"Properties": {"DefinitionBody": {"paths": {
+        path: {ANY_METHOD: operation} for path in paths}}}}}}
+
+
 def build() -> dict[str, Any]:
     resources = load(RESOURCES)
     merged: dict[str, Any] = deep_merge(resources, load(FUNCTIONS))
+    merged = deep_merge(merged, wrong_methods_reach_the_app(route_paths()))
     env = function_environment(resources)
     for name in function_names():
         fn = merged["Resources"].setdefault(name, {})

@@ -106,6 +106,24 @@ def test_the_template_deploys_to_moto_and_its_outputs_configure_every_resource_s
     assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"gsi1", "gsi2"}
 
 
+def test_on_moto_the_reports_are_written_under_the_data_key_and_the_exports_under_the_personal_data_key(
+    stack: tuple[Env, dict[str, str]],
+):
+    _, outputs = stack
+    cloudformation = boto3.client("cloudformation", region_name=REGION)
+    keys = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+            for r in cloudformation.describe_stack_resources(StackName="seoro-infra-test")["StackResources"]
+            if r.get("ResourceType") == "AWS::KMS::Key"}
+    container = composition.container()
+    container.reports.put("settlements/2020-03/summary.json", b"{}", "application/json")   # as the worker does
+    container.exports.put("nts/2020/donations.jsonl", b"{}", "application/x-ndjson")       # as the API does
+    s3 = boto3.client("s3", region_name=REGION)
+    report = s3.head_object(Bucket=outputs["ReportsBucket"], Key="settlements/2020-03/summary.json")
+    export = s3.head_object(Bucket=outputs["ExportsBucket"], Key="nts/2020/donations.jsonl")
+    assert (report["ServerSideEncryption"], report["SSEKMSKeyId"].split("/")[-1]) == ("aws:kms", keys["DataKey"])
+    assert export["SSEKMSKeyId"].split("/")[-1] == keys["PiiKey"] != keys["DataKey"]
+
+
 # ---- every AWS call of each function, against its role ----------------------------------------
 
 _acting: ContextVar[str | None] = ContextVar("acting", default=None)

@@ -1,6 +1,7 @@
-"""`chalice package` with the merge file, then cfn-lint, offline: the same steps as `make package`, on a
-copy of the project whose requirements.txt is empty (the template does not depend on the wheels, and
-fetching them needs PyPI; `make package` fetches them)."""
+"""`chalice package` with the merge file, then cfn-lint and checkov, offline: the same steps as `make package`,
+on a copy of the project whose requirements.txt is empty (the template does not depend on the wheels, and
+fetching them needs PyPI; `make package` fetches them). checkov runs from its own virtualenv (.venv-tools,
+`make install`), with the waivers of infra/checkov.yaml."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from infra import merge
 from tests.support import ROOT
 
 BIN = Path(sys.executable).parent
+CHECKOV = Path(os.environ.get("CHECKOV", ROOT / ".venv-tools" / "bin" / "checkov"))
 
 
-def test_the_packaged_template_has_every_function_wired_and_cfn_lint_finds_nothing(tmp_path: Path):
+def test_the_packaged_template_has_every_function_wired_and_cfn_lint_and_checkov_find_nothing(tmp_path: Path):
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(ROOT / "app.py", project / "app.py")
@@ -41,3 +43,10 @@ def test_the_packaged_template_has_every_function_wired_and_cfn_lint_finds_nothi
     assert "UserPool" in sam["Resources"] and "SettlementDeadLetterAlarm" in sam["Resources"]
     lint = subprocess.run([str(BIN / "cfn-lint"), str(out / "sam.json")], capture_output=True, text=True)
     assert (lint.returncode, lint.stdout) == (0, "")
+    assert CHECKOV.exists(), f"{CHECKOV} is missing: `make install` makes it (or set CHECKOV)"
+    scan = subprocess.run([str(CHECKOV), "-f", str(out / "sam.json"), "--config-file", str(ROOT / "infra" / "checkov.yaml"),
+                           "-o", "json"], capture_output=True, text=True, cwd=tmp_path)
+    summary = json.loads(scan.stdout)
+    failed = [(c["check_id"], c["resource"]) for c in summary.get("results", {}).get("failed_checks", [])]
+    assert (scan.returncode, failed) == (0, []), scan.stderr[-2000:]
+    assert summary["summary"]["passed"] > 100   # it did scan the template
