@@ -3,8 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# checkov (`make package`, tests/service/test_package.py) has a virtualenv of its own: it pins another boto3.
+TOOLS := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
+# openapi-typescript (tools/openapi, npm ci): tests/service/test_openapi_clients.py generates the clients with it.
+NPM_STAMP := tools/openapi/node_modules/.installed
 # pytest-xdist workers for `make test` (CI has 2 cores); the e2e tests share one worker and one stack.
 JOBS ?= 2
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: install run test unit service e2e soak lint bench load token package clean
 
@@ -12,20 +18,31 @@ $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@# docs/walkthrough.sh (the README's walkthrough, run by `make test`) speaks HTTP with curl: Debian's if missing
+	command -v curl >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq curl; }
 	touch $(STAMP)
 
-install: $(STAMP)
+$(TOOLS_STAMP): infra/requirements-checkov.txt
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install -q --disable-pip-version-check -r infra/requirements-checkov.txt
+	touch $(TOOLS_STAMP)
+
+$(NPM_STAMP): tools/openapi/package.json tools/openapi/package-lock.json
+	cd tools/openapi && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
+
+install: $(STAMP) $(TOOLS_STAMP) $(NPM_STAMP)
 
 run: $(STAMP)
 	$(PY) -m devstack
 
-test: $(STAMP) lint
+test: $(STAMP) $(TOOLS_STAMP) $(NPM_STAMP) lint
 	$(PY) -m pytest -q -n $(JOBS) --dist loadgroup tests
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
-service: $(STAMP)
+service: $(STAMP) $(TOOLS_STAMP) $(NPM_STAMP)
 	$(PY) -m pytest -q tests/contract tests/service
 
 e2e: $(STAMP)
@@ -59,19 +76,21 @@ load: $(STAMP)
 	$(PY) -m load $(LOAD_ARGS)
 
 # The deployable template: infra/resources.yaml + infra/functions.yaml merged into Chalice's SAM
-# template (out/sam.json, out/deployment.zip), then cfn-lint, which must find nothing. Needs PyPI for
-# the Lambda package's wheels. See README, "Deploying".
-package: $(STAMP)
+# template (out/sam.json, out/deployment.zip), then cfn-lint and checkov, which must find nothing (checkov's
+# waived checks, each with its reason: infra/checkov.yaml). Needs PyPI for the Lambda package's wheels.
+# See README, "Deploying".
+package: $(STAMP) $(TOOLS_STAMP)
 	rm -rf out
 	$(PY) -m infra.merge out/merge.json
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-ap-northeast-2} $(VENV)/bin/chalice package --stage prod \
 		--merge-template out/merge.json out/
 	$(VENV)/bin/cfn-lint out/sam.json
-	@echo "out/sam.json: cfn-lint clean"
+	$(TOOLS)/bin/checkov -f out/sam.json --config-file infra/checkov.yaml
+	@echo "out/sam.json: cfn-lint and checkov clean (waived checks: infra/checkov.yaml)"
 
 # Prints a dev token for the local stack: make -s token ROLE=resident SUB=alice [MERCHANT=m-...]
 token: $(STAMP)
 	@$(PY) -m devstack.token $(ROLE) $(SUB) $(if $(MERCHANT),--merchant-id $(MERCHANT),)
 
 clean:
-	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache out
+	rm -rf $(VENV) $(TOOLS) tools/openapi/node_modules .local .pytest_cache .mypy_cache .ruff_cache out

@@ -52,8 +52,17 @@ class ResidentMonth:
     still_owed: int = 0
 
     @property
+    def pending(self) -> dict[str, int]:
+        """Each program's cashback still to be credited: the accruals until the month is settled, then none.
+
+        `accrued` stays F_p(spend[p]) after the settlement (a later refund still reverses it, into the wallet's
+        `adjustment_due`), but the settlement has credited it (`settled_accrued` records what): a settled month
+        that is "this month" again, which only the local clock can make, has nothing pending."""
+        return {} if self.settled else dict(self.accrued)
+
+    @property
     def pending_cashback(self) -> int:
-        return sum(self.accrued.values())
+        return sum(self.pending.values())
 
 
 @dataclass(frozen=True)

@@ -23,10 +23,12 @@ SEEDER = "system:seed"
 """The audit trail's actor for what the local stack's seeding registers."""
 
 DEMO_MERCHANTS = (
-    _demo("서구 동네마트", "1248100998", "청라1동", "mart"),
-    _demo("청라 분식", "2208162517", "청라2동", "restaurant", 5, Delivery(2_000, 12_000, ("청라1동", "청라2동", "청라3동"))),
-    _demo("가정 꽃집", "1018100108", "가정1동", "florist", 7, malls=("only-seogu",)),
+    _demo("서구 동네마트", "9018100018", "청라1동", "mart"),
+    _demo("청라 떡집", "9018100022", "청라2동", "restaurant", 5, Delivery(2_000, 12_000, ("청라1동", "청라2동", "청라3동"))),
+    _demo("가정 꽃집", "9018100037", "가정1동", "florist", 7, malls=("only-seogu",)),
 )
+"""`SEED_DEMO=1`'s shops. Their business numbers are the 901-81-000xx series, which nothing else uses (the README's
+walkthrough, `docs/walkthrough.sh`, registers shops of its own on a stack seeded with them)."""
 
 
 def seed_defaults() -> None:

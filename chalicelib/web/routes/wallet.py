@@ -26,7 +26,7 @@ def wallet_out(view: WalletView) -> WalletOut:
             eligible_spend=month.eligible_spend,
             charged=month.charged,
             pending_cashback=month.pending_cashback,
-            pending_by_program={p: month.accrued.get(p, 0) for p in policy.program_ids},
+            pending_by_program={p: month.pending.get(p, 0) for p in policy.program_ids},
         ),
         limits=LimitsOut(monthly_charge_limit=policy.monthly_charge_limit, balance_limit=policy.balance_limit),
     )
