@@ -1,6 +1,11 @@
 """Bearer tokens: RS256 JWTs verified with PyJWT against a JWKS (a file locally, Cognito's URL in AWS).
 
 `exp` is always checked against real time (never the movable local clock), with at most 60 s leeway.
+
+One issuer (`TokenVerifier`: the local stage's dev key) gives the roles its tokens' `cognito:groups` name. In
+the cloud there are two user pools (docs/RULES.md, "Cloud"): `TwoPools` sends a token to the pool its
+(unverified) `iss` names, whose verifier then checks everything, `iss` included. Every user of the staff
+pool is staff and nothing else; the residents' pool grants `residents` and `merchants`, never `staff`.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 
@@ -40,7 +45,20 @@ class Principal:
             raise Forbidden("the token names no merchant (custom:merchant_id)")
 
 
+class Verifier(Protocol):
+    def verify(self, token: str) -> Principal:
+        """A verified principal, or `Unauthorized` for anything wrong with the token."""
+        ...
+
+
 class TokenVerifier:
+    """The tokens of one issuer: its keys (a JWKS file or URL), its `iss` and `aud` when given, and its roles.
+
+    `role`: every user of this issuer has this role and no other (the staff pool); the token's groups and
+    merchant id are not read. Otherwise the roles are the token's `cognito:groups` less `withheld` (the
+    residents' pool withholds `staff` once staff have a pool of their own).
+    """
+
     def __init__(
         self,
         *,
@@ -48,13 +66,17 @@ class TokenVerifier:
         jwks_url: str | None,
         issuer: str | None,
         audience: str | None,
+        role: str | None = None,
+        withheld: frozenset[str] = frozenset(),
     ) -> None:
         if not jwks_file and not jwks_url:
             raise ValueError("set AUTH_JWKS_FILE or AUTH_JWKS_URL")
         self._file = Path(jwks_file) if jwks_file else None
         self._client = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=3600) if jwks_url else None
-        self._issuer = issuer
+        self.issuer = issuer
         self._audience = audience
+        self._role = role
+        self._withheld = withheld
         self._lock = threading.Lock()
         self._file_keys: tuple[int, jwt.PyJWKSet] | None = None
 
@@ -84,23 +106,46 @@ class TokenVerifier:
                 key,
                 algorithms=["RS256"],
                 audience=self._audience,
-                issuer=self._issuer,
+                issuer=self.issuer,
                 leeway=LEEWAY_SECONDS,
                 options={
                     "require": ["exp", "sub"],
                     "verify_aud": self._audience is not None,
-                    "verify_iss": self._issuer is not None,
+                    "verify_iss": self.issuer is not None,
                 },
             )
         except (jwt.PyJWTError, OSError, ValueError, TypeError, KeyError) as exc:
             raise Unauthorized("invalid or expired token") from exc
         sub = claims.get("sub")
-        groups = claims.get("cognito:groups", [])
-        merchant_id = claims.get("custom:merchant_id")
         if not isinstance(sub, str) or not _SUBJECT.fullmatch(sub):
             raise Unauthorized("the token has no valid subject")
+        if self._role is not None:
+            return Principal(sub=sub, groups=frozenset({self._role}))
+        groups = claims.get("cognito:groups", [])
+        merchant_id = claims.get("custom:merchant_id")
         if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
             raise Unauthorized("cognito:groups must be a list of strings")
         if merchant_id is not None and (not isinstance(merchant_id, str) or not _SUBJECT.fullmatch(merchant_id)):
             raise Unauthorized("custom:merchant_id must be a string")
-        return Principal(sub=sub, groups=frozenset(groups), merchant_id=merchant_id or None)
+        return Principal(sub=sub, groups=frozenset(groups) - self._withheld, merchant_id=merchant_id or None)
+
+
+class TwoPools:
+    """The residents' pool (residents, merchants) and the staff pool, told apart by the token's `iss`.
+
+    The unverified `iss` only chooses the verifier; that verifier checks the signature against its own pool's
+    keys and `iss` against its own issuer, so a token signed in one pool that names the other is refused.
+    """
+
+    def __init__(self, *, residents: TokenVerifier, staff: TokenVerifier) -> None:
+        if not residents.issuer or not staff.issuer or residents.issuer == staff.issuer:
+            raise ValueError("with a staff pool, AUTH_ISSUER and STAFF_AUTH_ISSUER must name two different issuers")
+        self._residents = residents
+        self._staff = staff
+
+    def verify(self, token: str) -> Principal:
+        try:
+            iss = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+            raise Unauthorized("invalid or expired token") from exc
+        return (self._staff if iss == self._staff.issuer else self._residents).verify(token)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from chalicelib.settings import Settings
 
 if TYPE_CHECKING:
-    from chalicelib.auth import TokenVerifier
+    from chalicelib.auth import Verifier
     from chalicelib.clock import Clock
     from chalicelib.domain.policy import Policy
     from chalicelib.domain.ports.audit import Audit
@@ -198,13 +198,21 @@ class Container:
         return self._get("bank", build)
 
     @property
-    def verifier(self) -> TokenVerifier:
-        def build() -> TokenVerifier:
-            from chalicelib.auth import TokenVerifier
+    def verifier(self) -> Verifier:
+        def build() -> Verifier:
+            from chalicelib.auth import STAFF, TokenVerifier, TwoPools
 
             s = self.settings
-            return TokenVerifier(jwks_file=s.auth_jwks_file, jwks_url=s.auth_jwks_url, issuer=s.auth_issuer,
-                                 audience=s.auth_audience)
+            residents = TokenVerifier(jwks_file=s.auth_jwks_file, jwks_url=s.auth_jwks_url, issuer=s.auth_issuer,
+                                      audience=s.auth_audience,
+                                      withheld=frozenset({STAFF}) if s.has_staff_pool else frozenset())
+            if not s.has_staff_pool:
+                return residents
+            if not s.staff_auth_jwks_url:
+                raise ValueError("a staff pool needs STAFF_AUTH_JWKS_URL")
+            staff = TokenVerifier(jwks_file=None, jwks_url=s.staff_auth_jwks_url, issuer=s.staff_auth_issuer,
+                                  audience=s.staff_auth_audience, role=STAFF)
+            return TwoPools(residents=residents, staff=staff)
 
         return self._get("verifier", build)
 

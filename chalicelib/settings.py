@@ -27,11 +27,19 @@ class Settings:
     auth_jwks_url: str | None = None
     auth_issuer: str | None = None
     auth_audience: str | None = None
+    staff_auth_jwks_url: str | None = None
+    staff_auth_issuer: str | None = None
+    staff_auth_audience: str | None = None
     local_clock_file: str | None = None
     idempotency_ttl_seconds: int = 24 * 3600
     policy_cache_seconds: int = 60
     max_rate_bp: int = 1_000
     contention_deadline_seconds: float = 20.0
+
+    @property
+    def has_staff_pool(self) -> bool:
+        """Staff sign in to a pool of their own (the cloud); else one issuer gives every role (local)."""
+        return any((self.staff_auth_jwks_url, self.staff_auth_issuer, self.staff_auth_audience))
 
     @property
     def is_local(self) -> bool:
@@ -65,6 +73,9 @@ class Settings:
             auth_jwks_url=opt("AUTH_JWKS_URL"),
             auth_issuer=opt("AUTH_ISSUER"),
             auth_audience=opt("AUTH_AUDIENCE"),
+            staff_auth_jwks_url=opt("STAFF_AUTH_JWKS_URL"),
+            staff_auth_issuer=opt("STAFF_AUTH_ISSUER"),
+            staff_auth_audience=opt("STAFF_AUTH_AUDIENCE"),
             local_clock_file=opt("LOCAL_CLOCK_FILE"),
             idempotency_ttl_seconds=int(e.get("IDEMPOTENCY_TTL_SECONDS", d.idempotency_ttl_seconds)),
             policy_cache_seconds=int(e.get("POLICY_CACHE_SECONDS", d.policy_cache_seconds)),

@@ -33,7 +33,9 @@ REGION = "ap-northeast-2"
 PREFIX = "seoro-infra-test"
 PSEUDO = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": "123456789012", "Prefix": PREFIX,
           "AWS::StackName": "seoro-infra-test"}
-CLOUD_ONLY = {"AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE"}  # the local stack signs its own tokens
+# the local stack signs its own tokens, with one key for every role; the cloud has two user pools
+CLOUD_ONLY = {"AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE", "STAFF_AUTH_JWKS_URL", "STAFF_AUTH_ISSUER",
+              "STAFF_AUTH_AUDIENCE"}
 
 
 def template_outputs() -> dict[str, Any]:
@@ -77,7 +79,8 @@ def test_every_output_the_app_reads_is_in_the_template_and_the_local_stack_gets_
     declared = {output_env_name(k): v for k, v in template_outputs().items()}
     provided = read & set(declared)
     assert {"TABLE_NAME", "NOTICES_BUCKET", "REPORTS_BUCKET", "EXPORTS_BUCKET", "PII_KEY_ARN", "TAX_ID_MAC_KEY_ARN",
-            "SETTLEMENT_QUEUE_URL", "AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE"} <= provided
+            "SETTLEMENT_QUEUE_URL", "AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE", "STAFF_AUTH_JWKS_URL",
+            "STAFF_AUTH_ISSUER", "STAFF_AUTH_AUDIENCE"} <= provided
     cloud_only = {name for name, output in declared.items() if "Condition" in output}
     assert cloud_only & read == CLOUD_ONLY
 
@@ -90,6 +93,7 @@ def test_the_template_deploys_to_moto_and_its_outputs_configure_every_resource_s
     wanted = {output_env_name(k) for k, o in template_outputs().items() if "Condition" not in o}
     assert local == wanted   # the cloud-only outputs (Cognito) are skipped locally, nothing else
     settings = composition.container().settings
+    assert not settings.has_staff_pool   # locally one dev key gives every role, staff included
     assert settings.table_name == outputs["TableName"]
     assert settings.notices_bucket == outputs["NoticesBucket"]
     assert settings.reports_bucket == outputs["ReportsBucket"]

@@ -40,7 +40,7 @@ def test_the_packaged_template_has_every_function_wired_and_cfn_lint_and_checkov
         assert fn["Properties"]["Role"] == {"Fn::GetAtt": [f"{name.replace('APIHandler', 'ApiHandler')}Role", "Arn"]}
         assert fn["Properties"]["Environment"]["Variables"]["STAGE"] == "prod"
         assert fn["Properties"]["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": "MainTable"}
-    assert "UserPool" in sam["Resources"] and "SettlementDeadLetterAlarm" in sam["Resources"]
+    assert {"UserPool", "StaffUserPool", "SettlementDeadLetterAlarm"} <= set(sam["Resources"])
     lint = subprocess.run([str(BIN / "cfn-lint"), str(out / "sam.json")], capture_output=True, text=True)
     assert (lint.returncode, lint.stdout) == (0, "")
     assert CHECKOV.exists(), f"{CHECKOV} is missing: `make install` makes it (or set CHECKOV)"

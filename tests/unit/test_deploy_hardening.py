@@ -1,6 +1,6 @@
 """The deployable template's protections (issue 14), checked on the merge file: the API stage's throttle and
 access log, the gateway's own answers in the error shape, reserved concurrency, the scheduled functions'
-failed runs, encryption with customer keys, the buckets of personal data, the key policies, MFA, and
+failed runs, encryption with customer keys, the buckets of personal data, the key policies, the two user pools (MFA), and
 checkov's waivers (infra/checkov.yaml, each with a test here where the waived check half applies)."""
 
 from __future__ import annotations
@@ -315,11 +315,55 @@ def test_every_queue_is_encrypted_at_rest():
 
 # ---- 8. MFA -------------------------------------------------------------------------------------------
 
-def test_staff_and_everyone_else_sign_in_with_an_authenticator_app_as_a_second_factor():
-    pool = resources()["UserPool"]
-    assert pool["Condition"] == "InCloud"
-    assert pool["Properties"]["MfaConfiguration"] == "ON"
-    assert pool["Properties"]["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+def test_staff_sign_in_to_their_own_pool_with_an_authenticator_app_and_residents_may_opt_in():
+    r = resources()
+    staff, residents = r["StaffUserPool"], r["UserPool"]
+    for pool in (staff, residents):
+        assert pool["Condition"] == "InCloud"
+        assert (pool["DeletionPolicy"], pool["UpdateReplacePolicy"]) == ("Retain", "Retain")
+        assert pool["Properties"]["DeletionProtection"] == "ACTIVE"
+        assert pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+        assert pool["Properties"]["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]   # an authenticator app, no SMS
+        assert "SmsConfiguration" not in pool["Properties"]
+    # Cognito cannot require MFA of one group: staff have a pool that requires it of everyone in it
+    assert staff["Properties"]["MfaConfiguration"] == "ON"
+    assert residents["Properties"]["MfaConfiguration"] == "OPTIONAL"
+    password = staff["Properties"]["Policies"]["PasswordPolicy"]
+    assert password["MinimumLength"] >= 14 and password["TemporaryPasswordValidityDays"] <= 1
+    assert all(password[k] is True for k in ("RequireLowercase", "RequireUppercase", "RequireNumbers",
+                                                "RequireSymbols"))
+    residents_password = residents["Properties"]["Policies"]["PasswordPolicy"]
+    assert password["MinimumLength"] > residents_password["MinimumLength"]
+    # the staff pool's tokens last 30-60 minutes, refreshed for a working day at most
+    client = r["StaffUserPoolClient"]["Properties"]
+    assert client["UserPoolId"] == {"Ref": "StaffUserPool"}
+    assert client["TokenValidityUnits"] == {"IdToken": "minutes", "AccessToken": "minutes", "RefreshToken": "hours"}
+    assert 30 <= client["IdTokenValidity"] <= 60 and 30 <= client["AccessTokenValidity"] <= 60
+    assert client["RefreshTokenValidity"] <= 12
+    assert client["IdTokenValidity"] <= r["UserPoolClient"]["Properties"]["IdTokenValidity"]
+    # staff are whoever is in the staff pool: no group anywhere is called staff, and the staff pool has none
+    pools = {name: v["Properties"]["UserPoolId"]["Ref"] for name, v in r.items()
+             if v.get("Type") == "AWS::Cognito::UserPoolGroup"}
+    assert set(pools.values()) == {"UserPool"}
+    assert "staff" not in {r[name]["Properties"]["GroupName"] for name in pools}
+
+
+def test_the_staff_pools_outputs_exist_cloud_only_and_reach_every_function():
+    outputs = template()["Outputs"]
+    expected = {
+        "StaffAuthJwksUrl": {"Fn::Sub": "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${StaffUserPool}"
+                                        "/.well-known/jwks.json"},
+        "StaffAuthIssuer": {"Fn::Sub": "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${StaffUserPool}"},
+        "StaffAuthAudience": {"Ref": "StaffUserPoolClient"},
+        "StaffUserPoolId": {"Ref": "StaffUserPool"},
+    }
+    for key, value in expected.items():
+        assert outputs[key] == {"Condition": "InCloud", "Value": value}, key
+    for function in FUNCTIONS:
+        env = resources()[function]["Properties"]["Environment"]["Variables"]
+        for key, name in (("StaffAuthJwksUrl", "STAFF_AUTH_JWKS_URL"), ("StaffAuthIssuer", "STAFF_AUTH_ISSUER"),
+                          ("StaffAuthAudience", "STAFF_AUTH_AUDIENCE")):
+            assert env[name] == {"Fn::If": ["InCloud", expected[key], {"Ref": "AWS::NoValue"}]}, (function, name)
 
 
 # ---- 9. checkov's waivers -----------------------------------------------------------------------------

@@ -121,21 +121,25 @@ def test_every_function_gets_every_resource_variable_from_the_outputs_the_local_
             key = "".join(part.capitalize() for part in name.split("_"))
             assert env[name] == outputs[key]["Value"], (function, name)
         assert env["TABLE_NAME"] == {"Ref": "MainTable"}
-        for name in ("AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE"):
+        for name in ("AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE", "STAFF_AUTH_JWKS_URL", "STAFF_AUTH_ISSUER",
+                     "STAFF_AUTH_AUDIENCE"):
             assert env[name]["Fn::If"][0] == "InCloud", (function, name)
         assert env["AUTH_AUDIENCE"]["Fn::If"][1] == {"Ref": "UserPoolClient"}
+        assert env["STAFF_AUTH_AUDIENCE"]["Fn::If"][1] == {"Ref": "StaffUserPoolClient"}
 
 
-def test_the_user_pool_has_the_three_groups_and_only_administrators_can_set_the_merchant_id():
+def test_the_residents_pool_has_the_residents_and_merchants_groups_and_only_administrators_set_the_merchant_id():
     r = template()["Resources"]
     groups = {v["Properties"]["GroupName"] for v in r.values() if v.get("Type") == "AWS::Cognito::UserPoolGroup"}
-    assert groups == {"residents", "merchants", "staff"}
+    assert groups == {"residents", "merchants"}
     assert {"Name": "merchant_id", "AttributeDataType": "String", "Mutable": True,
             "StringAttributeConstraints": {"MinLength": "1", "MaxLength": "64"}} in r["UserPool"]["Properties"]["Schema"]
     client = r["UserPoolClient"]["Properties"]
     assert "custom:merchant_id" in client["ReadAttributes"]
     assert "custom:merchant_id" not in client["WriteAttributes"]
     assert r["UserPool"]["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert "Schema" not in r["StaffUserPool"]["Properties"]   # no merchant id in the staff pool
+    assert r["StaffUserPoolClient"]["Properties"]["ReadAttributes"] == ["email", "email_verified"]
 
 
 def test_every_dead_letter_queue_has_an_alarm_on_a_visible_message():
