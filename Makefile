@@ -16,7 +16,8 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	@# pip pinned: chalice 1.34 requires pip<26.3 (an --upgrade would fetch a newer one, then downgrade it)
+	$(PY) -m pip install -q --disable-pip-version-check 'pip==26.2.1'
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	@# docs/walkthrough.sh (the README's walkthrough, run by `make test`) speaks HTTP with curl: Debian's if missing
 	command -v curl >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq curl; }

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from chalicelib.clock import Clock
     from chalicelib.domain.policy import Policy
     from chalicelib.domain.ports.audit import Audit
+    from chalicelib.domain.ports.cashout import Cashouts
     from chalicelib.domain.ports.donations import Campaigns, Donations, Exports, Fingerprints, PiiCipher, TaxIds
+    from chalicelib.domain.ports.gifts import Gifts
     from chalicelib.domain.ports.idempotency import Responses
     from chalicelib.domain.ports.merchants import Catalogue, Merchants
     from chalicelib.domain.ports.money import BankGateway
@@ -53,12 +55,16 @@ class Repositories:
     policies: Policies
     news: News
     audit: Audit
+    gifts: Gifts
+    cashouts: Cashouts
 
 
 def dynamo_repositories(settings: Settings) -> Repositories:
     """The repositories on the main DynamoDB table (its item classes are defined here, once)."""
     from chalicelib.storage.audit import DynamoAudit
+    from chalicelib.storage.cashout import DynamoCashouts
     from chalicelib.storage.donations import DynamoCampaigns, DynamoDonations
+    from chalicelib.storage.gifts import DynamoGifts
     from chalicelib.storage.idempotency import DynamoResponses
     from chalicelib.storage.merchants import DynamoCatalogue, DynamoMerchants
     from chalicelib.storage.news import DynamoNews
@@ -76,14 +82,16 @@ def dynamo_repositories(settings: Settings) -> Repositories:
         t, DynamoWallets(t, shards), DynamoResponses(t, settings.idempotency_ttl_seconds), DynamoPayments(t),
         DynamoBudgets(t), DynamoMerchants(t), DynamoCatalogue(t), DynamoOrders(t), DynamoCampaigns(t),
         DynamoDonations(t, shards), DynamoTaxIds(t), DynamoSettlements(t), DynamoPolicies(t), DynamoNews(t),
-        DynamoAudit(t),
+        DynamoAudit(t), DynamoGifts(t), DynamoCashouts(t),
     )  # fmt: skip
 
 
 def memory_repositories(settings: Settings) -> Repositories:
     """The in-memory twins, sharing one in-memory table."""
     from chalicelib.storage.memory.audit import MemoryAudit
+    from chalicelib.storage.memory.cashout import MemoryCashouts
     from chalicelib.storage.memory.donations import MemoryCampaigns, MemoryDonations, MemoryTaxIds
+    from chalicelib.storage.memory.gifts import MemoryGifts
     from chalicelib.storage.memory.idempotency import MemoryResponses
     from chalicelib.storage.memory.merchants import MemoryCatalogue, MemoryMerchants
     from chalicelib.storage.memory.news import MemoryNews
@@ -99,7 +107,7 @@ def memory_repositories(settings: Settings) -> Repositories:
     return Repositories(
         t, MemoryWallets(t, shards), MemoryResponses(t), MemoryPayments(t), MemoryBudgets(t), MemoryMerchants(t),
         MemoryCatalogue(t), MemoryOrders(t), MemoryCampaigns(t), MemoryDonations(t, shards), MemoryTaxIds(t),
-        MemorySettlements(t), MemoryPolicies(t), MemoryNews(t), MemoryAudit(t),
+        MemorySettlements(t), MemoryPolicies(t), MemoryNews(t), MemoryAudit(t), MemoryGifts(t), MemoryCashouts(t),
     )  # fmt: skip
 
 

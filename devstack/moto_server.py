@@ -15,6 +15,7 @@ import os
 from werkzeug.serving import run_simple
 
 from devstack.lifeline import exit_with_parent
+from devstack.moto_streams import keep_stream_cheap
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     exit_with_parent()
+    keep_stream_cheap()  # the table's stream is on: see devstack/moto_streams.py
     os.environ.setdefault("MOTO_PORT", str(args.port))  # as moto's own main does: URLs it builds use it
     if not args.log_requests:
         # The runner polls SQS every second; one log line per request would drown everything else.

@@ -1,11 +1,12 @@
 """Delivers events to the app's handlers locally, as Lambda would in the cloud.
 
 It reads the Chalice app's registered event sources and calls the very handler objects Lambda calls:
-each `@app.schedule` when it falls due by the local clock, and each `@app.on_sqs_message` with batches
-received from the local AWS. S3 notifications reach the app through SQS (bucket notification or
-EventBridge → queue), because `chalice package` cannot deploy `@app.on_s3_event`; so the SQS path
-covers them and `@app.on_s3_event` is not polled. Event patterns (`@app.on_cw_event`), SNS, Kinesis
-and DynamoDB streams are not delivered locally.
+each `@app.schedule` when it falls due by the local clock, each `@app.on_sqs_message` with batches
+received from the local AWS, and each `@app.on_dynamodb_record` with batches of the app's table's stream
+(devstack/streams.py). S3 notifications reach the app through SQS (bucket notification or EventBridge →
+queue), because `chalice package` cannot deploy `@app.on_s3_event`; so the SQS path covers them and
+`@app.on_s3_event` is not polled. Event patterns (`@app.on_cw_event`), SNS and Kinesis are not delivered
+locally.
 
 Clock semantics: on a forward jump of the clock each schedule whose due time was crossed runs once
 (not once per crossed time); after any jump, forward or backward, schedules count on from the new time.
@@ -13,7 +14,6 @@ Clock semantics: on a forward jump of the clock each schedule whose due time was
 
 from __future__ import annotations
 
-import base64
 import importlib
 import logging
 import os
@@ -39,8 +39,11 @@ from chalice.app import (
     SQSEventConfig,
 )
 
+from devstack.lambda_events import FakeLambdaContext as FakeLambdaContext  # re-exported: bench/settlement.py swaps it
+from devstack.lambda_events import lambda_message_attribute
 from devstack.lifeline import exit_with_parent
 from devstack.schedules import RateSchedule, Schedule, parse
+from devstack.streams import StreamConsumer, TableStream, streams_client
 
 logger = logging.getLogger("devstack.runner")
 
@@ -49,32 +52,6 @@ SQSClient = Any  # boto3's SQS client (no stubs installed for it)
 
 DEFAULT_ACCOUNT = "123456789012"  # moto's account
 QUEUE_RETRY_SECONDS = 10.0
-
-
-class FakeLambdaContext:
-    """The attributes and method handlers (and Powertools) read from a Lambda context."""
-
-    def __init__(
-        self,
-        function_name: str,
-        region: str,
-        account_id: str,
-        memory_limit_in_mb: int = 128,
-        timeout_seconds: float = 60.0,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:{region}:{account_id}:function:{function_name}"
-        self.memory_limit_in_mb = memory_limit_in_mb
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = f"local/[$LATEST]{uuid.uuid4().hex}"
-        self._monotonic = monotonic
-        self._deadline = monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - self._monotonic()) * 1000))
 
 
 @dataclass
@@ -112,7 +89,7 @@ class _QueueConsumer:
 
 
 class LocalRunner:
-    """One `tick(now)` runs the schedules due by `now` and drains the app's queues once.
+    """One `tick(now)` runs the schedules due by `now` and drains the app's queues and its table's stream once.
 
     `monotonic` tells real elapsed time apart from clock movement: when the clock moved more than real
     time did (beyond `jump_tolerance`), it was set, and rate schedules re-base on the new time.
@@ -130,6 +107,7 @@ class LocalRunner:
         monotonic: Callable[[], float] = time.monotonic,
         jump_tolerance: timedelta = timedelta(seconds=2),
         max_batches_per_tick: int = 10,
+        stream: TableStream | None = None,
     ) -> None:
         self._app = app
         self._clock = clock
@@ -140,9 +118,11 @@ class LocalRunner:
         self._monotonic = monotonic
         self._tolerance = jump_tolerance
         self._max_batches = max_batches_per_tick
+        self._stream = stream
         self._last: tuple[datetime, float] | None = None
         self.jobs: list[_ScheduledJob] = []
         self.consumers: list[_QueueConsumer] = []
+        self.stream_consumers: list[StreamConsumer] = []
         for source in app.event_sources:
             self._register(source)
 
@@ -165,15 +145,19 @@ class LocalRunner:
             )
         elif isinstance(source, CloudWatchEventConfig):
             logger.info("%s: event pattern %s is not delivered locally", source.name, source.event_pattern)
+        elif isinstance(source, DynamoDBEventConfig) and self._stream is not None:
+            batch = max(1, min(source.batch_size, 1000))
+            self.stream_consumers.append(StreamConsumer(source.name, handler, batch, source.starting_position))
         elif isinstance(source, SNSEventConfig | KinesisEventConfig | DynamoDBEventConfig):
             logger.info("%s: %s is not delivered locally", source.name, type(source).__name__)
 
     # -- one pass ---------------------------------------------------------------------------------
 
     def tick(self, now: datetime | None = None) -> None:
-        """Run what is due by `now` (default: the clock) and deliver what the queues hold."""
+        """Run what is due by `now` (default: the clock) and deliver what the queues and the stream hold."""
         self.run_schedules(self._clock.now() if now is None else now)
         self.poll_queues()
+        self.poll_streams()
 
     def run_schedules(self, now: datetime) -> None:
         """Run each schedule whose due time lies in (previous check, now], once."""
@@ -225,6 +209,16 @@ class LocalRunner:
                 self._drain(consumer)
             except Exception:
                 logger.exception("%s: polling %s failed", consumer.name, consumer.queue_name)
+
+    def poll_streams(self) -> None:
+        """Deliver the table's stream to each function reading it (bounded per tick, ten times the queues' bound:
+        every write of the table is a record, and most are not for the function)."""
+        for consumer in self.stream_consumers:
+            try:
+                assert self._stream is not None
+                self._stream.drain(consumer, self._invoke, self._max_batches * 10)
+            except Exception:
+                logger.exception("%s: reading the table's stream failed", consumer.name)
 
     def _resolve(self, consumer: _QueueConsumer) -> bool:
         assert self._sqs is not None
@@ -297,7 +291,7 @@ class LocalRunner:
             "body": message["Body"],
             "attributes": dict(message.get("Attributes", {})),
             "messageAttributes": {
-                name: _lambda_message_attribute(value)
+                name: lambda_message_attribute(value)
                 for name, value in message.get("MessageAttributes", {}).items()
             },
             "md5OfBody": message.get("MD5OfBody", ""),
@@ -330,24 +324,6 @@ class LocalRunner:
             stop.wait(max(0.0, interval - (self._monotonic() - started)))
 
 
-def _lambda_message_attribute(value: dict[str, Any]) -> dict[str, Any]:
-    """SQS API attribute shape → the Lambda event's (camelCase, binary as base64)."""
-
-    def b64(data: bytes | str) -> str:
-        return base64.b64encode(data.encode() if isinstance(data, str) else data).decode()
-
-    out: dict[str, Any] = {
-        "dataType": value.get("DataType", "String"),
-        "stringListValues": list(value.get("StringListValues", [])),
-        "binaryListValues": [b64(v) for v in value.get("BinaryListValues", [])],
-    }
-    if "StringValue" in value:
-        out["stringValue"] = value["StringValue"]
-    if "BinaryValue" in value:
-        out["binaryValue"] = b64(value["BinaryValue"])
-    return out
-
-
 def main() -> int:
     """Run the runner for the app in the current directory until SIGTERM/SIGINT."""
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="[runner] %(levelname)s %(message)s")
@@ -363,7 +339,9 @@ def main() -> int:
     clock_file = os.environ.get("LOCAL_CLOCK_FILE", "").strip()
     clock = FileClock(clock_file) if clock_file else SystemClock()
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "ap-northeast-2"
-    runner = LocalRunner(app, clock, boto3.client("sqs", region_name=region), region=region)
+    stream = TableStream(boto3.client("dynamodb", region_name=region), streams_client(region),
+                         os.environ.get("TABLE_NAME", "seoro-local-main"), region)
+    runner = LocalRunner(app, clock, boto3.client("sqs", region_name=region), region=region, stream=stream)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -372,11 +350,12 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     logger.info(
-        "ready: %d schedule(s) [%s], %d queue(s) [%s]",
+        "ready: %d schedule(s) [%s], %d queue(s) [%s], the table's stream [%s]",
         len(runner.jobs),
         ", ".join(j.name for j in runner.jobs),
         len(runner.consumers),
         ", ".join(f"{c.name}<-{c.queue_name}" for c in runner.consumers),
+        ", ".join(c.name for c in runner.stream_consumers),
     )
     runner.run_forever(stop)
     return 0

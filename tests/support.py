@@ -216,17 +216,18 @@ def grant_cashback(repos: Any, sub: str, amount: int, at: str) -> None:
     benchmarks that need a donor without settling a month first. `repos`: `composition.Repositories`."""
     from dataclasses import replace
 
-    from chalicelib.domain.ledger import MOVE_CASHBACK, Movement
+    from chalicelib.domain.ledger import MOVE_CASHBACK, Movement, stamped
 
     batch = repos.store.batch()
     held = repos.wallets.want(batch, sub)
     batch.run()
     wallet = held.value
     assert wallet is not None, f"{sub} has no wallet"
+    after = replace(wallet, cashback_balance=wallet.cashback_balance + amount, version=wallet.version + 1)
     tx = repos.store.tx()
-    repos.wallets.stage(tx, replace(wallet, cashback_balance=wallet.cashback_balance + amount,
-                                    version=wallet.version + 1), wallet.version)
-    repos.wallets.stage_movement(tx, Movement(sub, uuid.uuid4().hex, MOVE_CASHBACK, "grant", 0, amount, at))
+    repos.wallets.stage(tx, after, wallet.version)
+    repos.wallets.stage_movement(tx, stamped(Movement(sub, uuid.uuid4().hex, MOVE_CASHBACK, "grant", 0, amount, at),
+                                             after))
     tx.commit()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from chalicelib.domain.errors import InsufficientFunds, InvalidState, ValidationFailed
-from chalicelib.domain.ledger import MOVE_DONATION, Movement
+from chalicelib.domain.ledger import MOVE_DONATION, Movement, stamped
 from chalicelib.domain.wallet import Wallet
 
 MIN_DONATION = 100
@@ -129,15 +129,16 @@ def donate(
         raise ValidationFailed("amount: a donation must be positive")
     if donation.amount > wallet.cashback_balance:
         raise InsufficientFunds(f"a donation comes from cashback only: {wallet.cashback_balance} won available")
+    after = replace(wallet, cashback_balance=wallet.cashback_balance - donation.amount, version=wallet.version + 1)
     return DonationOutcome(
-        wallet=replace(wallet, cashback_balance=wallet.cashback_balance - donation.amount, version=wallet.version + 1),
+        wallet=after,
         year=year.plus(donation),
         donation=donation,
         first_gift_to_target=not already_gave_to_target,
-        movement=Movement(
+        movement=stamped(Movement(
             user_id=donation.user_id, movement_id=donation.donation_id, kind=MOVE_DONATION, ref=donation.donation_id,
             d_charged=0, d_cashback=-donation.amount, created_at=donation.created_at,
-        ),
+        ), after),
     )
 
 

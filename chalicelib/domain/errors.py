@@ -79,3 +79,14 @@ class StorageUnavailable(DomainError):
     """The store refused or failed in a way no retry inside this request can fix."""
 
     code = "SERVICE_UNAVAILABLE"
+
+
+class BankUnavailable(DomainError):
+    """The bank did not answer: nothing is known to have moved, and asking again with the same transfer id is
+    safe (the bank moves a transfer id once)."""
+
+    code = "SERVICE_UNAVAILABLE"
+
+
+class BankDeclined(Conflict):
+    """The bank refused a transfer (a top-up from the resident's account, or a payout into it): nothing moved."""

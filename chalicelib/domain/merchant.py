@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from chalicelib.domain.dongs import is_dong
+from chalicelib.domain.geo import SEOGU, Location, in_seogu
 
 BENEFIT_PLUS_RATES = (3, 5, 7)
 MALL_ONLY_SEOGU = "only-seogu"
@@ -53,6 +54,32 @@ class Merchant:
     malls: tuple[str, ...] = field(default_factory=tuple)
     food_complex: bool = False
     created_at: str = ""
+    location: Location | None = None
+    """Where the shop is, once staff have recorded it (shops near me)."""
+
+
+@dataclass(frozen=True)
+class Spot:
+    """A located shop as the map index holds it: what a search filters on before reading any merchant (the
+    dong, category and Benefit Plus never change after registration; a location change rewrites the spot)."""
+
+    merchant_id: str
+    location: Location
+    dong: str
+    category: str
+    benefit_plus: bool
+
+
+def spot_of(merchant: Merchant, at: Location) -> Spot:
+    return Spot(merchant.merchant_id, at, merchant.dong, merchant.category, merchant.benefit_plus)
+
+
+def location_problems(at: Location) -> list[str]:
+    """A shop's location must lie inside Seo-gu's bounding box (`geo.SEOGU`)."""
+    if in_seogu(at):
+        return []
+    return [f"location must lie inside Seo-gu (latitude {SEOGU.south}–{SEOGU.north}, "
+            f"longitude {SEOGU.west}–{SEOGU.east})"]
 
 
 def mall_eligible(mall: str, dong: str, food_complex: bool) -> bool:
@@ -88,4 +115,6 @@ def validate_merchant(m: Merchant) -> list[str]:
             problems.append(f"not eligible for mall {mall!r}")
     if len(set(m.malls)) != len(m.malls):
         problems.append("malls repeats a mall")
+    if m.location is not None:
+        problems.extend(location_problems(m.location))
     return problems

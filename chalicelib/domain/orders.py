@@ -144,6 +144,8 @@ class Product:
     discount_rate: int = 0
     """The seller's Benefit Plus rate when the product was listed (0: none)."""
     version: int = 1
+    seller_name: str = ""
+    """The seller's name when the product was listed (for the buyer's history); "" for one listed before."""
 
 
 def price_mall(products: dict[str, Product], quantities: list[tuple[str, int]]) -> tuple[str, Priced]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from chalicelib.domain.errors import Forbidden, InvalidState, ValidationFailed
-from chalicelib.domain.ledger import MOVE_PAYMENT, MOVE_REFUND, Movement
+from chalicelib.domain.ledger import MOVE_PAYMENT, MOVE_REFUND, Movement, stamped
 from chalicelib.domain.policy import BP_SCALE, CHANNEL_STORE, Policy
 from chalicelib.domain.wallet import ResidentMonth, Wallet, require_funds
 
@@ -55,6 +55,8 @@ class PaymentRequest:
     created_at: str
     channel: str = CHANNEL_STORE
     order_id: str | None = None
+    merchant_name: str | None = None
+    """The payee's name as it was when paid, for the resident's history (not part of the payment record)."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,8 @@ def apply_payment(
     """Everything a payment changes, computed at once so it can be written in one transaction.
 
     Only the part drawn from `charged_balance` is eligible spend; it moves the counter of every program
-    that covers the merchant and channel, and each accrues exactly F(c′) − F(c).
+    that covers the merchant and channel, and each accrues exactly F(c′) − F(c). It is also what the wallet
+    has `spent` for the withdrawal's 60 % rule.
     """
     if month.settled:
         raise InvalidState(f"month {month.month} is already settled")
@@ -182,13 +185,15 @@ def apply_payment(
         wallet,
         charged_balance=wallet.charged_balance - source.from_charged,
         cashback_balance=wallet.cashback_balance - source.from_cashback,
+        spent=wallet.spent + source.from_charged,
         version=wallet.version + 1,
     )
-    movement = Movement(
+    movement = stamped(Movement(
         user_id=req.user_id, movement_id=req.payment_id, kind=MOVE_PAYMENT, ref=req.payment_id,
         d_charged=-source.from_charged, d_cashback=-source.from_cashback, created_at=req.created_at,
-        merchant_id=req.merchant_id, gross=req.list_amount, discount=req.discount,
-    )
+        merchant_id=req.merchant_id, gross=req.list_amount, discount=req.discount, merchant_name=req.merchant_name,
+        channel=req.channel,
+    ), new_wallet)
     return PaymentOutcome(payment=payment, wallet=new_wallet, month=new_month, movement=movement)
 
 
@@ -215,12 +220,14 @@ def apply_refund(
     *,
     movement_id: str,
     at: str,
+    merchant_name: str | None = None,
 ) -> RefundOutcome:
     """Refund `amount` won paid (default: all that is left), charged part first.
 
     The payment's own month's counters go down by the charged part and the accruals reverse by the
     same F rule. When that month is already settled the reversal cannot touch pending cashback any
-    more: it becomes a negative adjustment on the wallet that the next settlement applies.
+    more: it becomes a negative adjustment on the wallet that the next settlement applies. The charged part
+    comes off the wallet's `spent` (the withdrawal's 60 % rule counts spending net of refunds).
     """
     left = payment.refundable
     if left <= 0:
@@ -246,6 +253,7 @@ def apply_refund(
         wallet,
         charged_balance=wallet.charged_balance + to_charged,
         cashback_balance=wallet.cashback_balance + to_cashback,
+        spent=wallet.spent - to_charged,
         adjustment_due=wallet.adjustment_due + (reversal if month.settled else 0),
         version=wallet.version + 1,
     )
@@ -257,8 +265,9 @@ def apply_refund(
         to_charged=to_charged,
         to_cashback=to_cashback,
         accruals=accruals,
-        movement=Movement(
+        movement=stamped(Movement(
             user_id=payment.user_id, movement_id=movement_id, kind=MOVE_REFUND, ref=payment.payment_id,
             d_charged=to_charged, d_cashback=to_cashback, created_at=at, merchant_id=payment.merchant_id,
-        ),
+            merchant_name=merchant_name, channel=payment.channel,
+        ), new_wallet),
     )

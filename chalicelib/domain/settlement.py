@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from chalicelib.domain.donations import MODE_FIXED, AutoDonation, auto_amount
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.ledger import MOVE_CASHBACK, MOVE_RECOVERY, Movement, balances_match
+from chalicelib.domain.ledger import MOVE_CASHBACK, MOVE_RECOVERY, Movement, balances_match, stamped
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.wallet import ResidentMonth, Wallet
 
@@ -120,14 +120,15 @@ def settle_resident(
         recovered_from_charged=from_charged,
         still_owed=-due_after,
     )
+    after = replace(
+        wallet,
+        cashback_balance=wallet.cashback_balance + credited,
+        charged_balance=wallet.charged_balance - from_charged,
+        adjustment_due=due_after,
+        version=wallet.version + 1,
+    )
     return SettleOutcome(
-        wallet=replace(
-            wallet,
-            cashback_balance=wallet.cashback_balance + credited,
-            charged_balance=wallet.charged_balance - from_charged,
-            adjustment_due=due_after,
-            version=wallet.version + 1,
-        ),
+        wallet=after,
         month=replace(
             month,
             settled=True,
@@ -140,18 +141,18 @@ def settle_resident(
             version=month.version + 1,
         ),
         credit=credit,
-        movement=_movement(wallet.user_id, month.month, at, credited, from_charged, recovery=net < 0),
+        movement=_movement(after, month.month, at, credited, from_charged, recovery=net < 0),
     )
 
 
-def _movement(user_id: str, month: str, at: str, credited: int, from_charged: int, *, recovery: bool) -> Movement | None:
+def _movement(after: Wallet, month: str, at: str, credited: int, from_charged: int, *, recovery: bool) -> Movement | None:
     """The settlement's one movement of the month: a credit, or a recovery (cashback first, then charged)."""
     if not credited and not from_charged:
         return None
-    return Movement(
-        user_id=user_id, movement_id=f"cb-{month}", kind=MOVE_RECOVERY if recovery else MOVE_CASHBACK,
+    return stamped(Movement(
+        user_id=after.user_id, movement_id=f"cb-{month}", kind=MOVE_RECOVERY if recovery else MOVE_CASHBACK,
         ref=f"settlement:{month}", d_charged=-from_charged, d_cashback=credited, created_at=at,
-    )
+    ), after)
 
 
 def credit_of(month: ResidentMonth) -> Credit | None:

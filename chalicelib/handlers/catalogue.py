@@ -38,7 +38,7 @@ def get_menu(merchant_id: str) -> list[MenuItem]:
 
 def put_product(seller_id: str, draft: Product) -> Product:
     """A seller lists products only in malls it is approved for; an id another seller holds is 409.
-    The seller's Benefit Plus rate goes with the product."""
+    The seller's Benefit Plus rate and name go with the product."""
     if draft.mall not in MALLS:
         raise ValidationFailed(f"mall must be one of {', '.join(MALLS)}")
     try:
@@ -50,7 +50,7 @@ def put_product(seller_id: str, draft: Product) -> Product:
     product = Product(
         mall=draft.mall, product_id=draft.product_id, seller_id=merchant.merchant_id, name=draft.name,
         price=draft.price, stock=draft.stock, shipping_fee=draft.shipping_fee,
-        discount_rate=merchant.discount_rate if merchant.benefit_plus else 0,
+        discount_rate=merchant.discount_rate if merchant.benefit_plus else 0, seller_name=merchant.name,
     )  # fmt: skip
     composition.container().repos.catalogue.put_product(product)
     return product

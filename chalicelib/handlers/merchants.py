@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from chalicelib import composition
-from chalicelib.domain.audit import MERCHANT_DELIVERY, MERCHANT_MALLS, MERCHANT_REGISTER
+from chalicelib.domain.audit import MERCHANT_DELIVERY, MERCHANT_LOCATION, MERCHANT_MALLS, MERCHANT_REGISTER
+from chalicelib.domain.budget import budgeted, left
 from chalicelib.domain.dongs import is_dong
 from chalicelib.domain.errors import NotFound, ValidationFailed
-from chalicelib.domain.merchant import MALLS, Delivery, Merchant, mall_eligible, normalise_business_number, validate_merchant
-from chalicelib.domain.months import kst_iso
+from chalicelib.domain.geo import Location
+from chalicelib.domain.merchant import (
+    MALLS,
+    Delivery,
+    Merchant,
+    location_problems,
+    mall_eligible,
+    normalise_business_number,
+    validate_merchant,
+)
+from chalicelib.domain.meter import meter, shop_rate_bp
+from chalicelib.domain.months import kst_iso, month_of
+from chalicelib.domain.policy import policy_for
 from chalicelib.domain.ports.unit import Page
 from chalicelib.handlers import audit
-from chalicelib.handlers.common import now
+from chalicelib.handlers.common import now, retrying
 
 
 def register(draft: Merchant, actor: str) -> Merchant:
@@ -32,19 +44,56 @@ def register(draft: Merchant, actor: str) -> Merchant:
     r = composition.container().repos
     tx = r.store.tx()
     r.merchants.stage_add(tx, merchant)
-    audit.stage(tx, actor, MERCHANT_REGISTER, merchant.merchant_id, {
-        "name": merchant.name, "benefit_plus": merchant.benefit_plus, "discount_rate": merchant.discount_rate})
+    detail: dict[str, str | int | bool | None] = {
+        "name": merchant.name, "benefit_plus": merchant.benefit_plus, "discount_rate": merchant.discount_rate}
+    if merchant.location is not None:
+        detail["location"] = merchant.location.text()
+    audit.stage(tx, actor, MERCHANT_REGISTER, merchant.merchant_id, detail)
     tx.commit()
     return merchant
 
 
 def list_merchants(
-    dong: str | None, benefit_plus: bool | None, delivery: bool | None, limit: int, cursor: str | None
+    dong: str | None, benefit_plus: bool | None, delivery: bool | None, limit: int, cursor: str | None,
+    category: str | None = None,
 ) -> Page[Merchant]:
     """Shops, optionally of one of the 22 dongs; a name that is no dong is a mistake, as for the news."""
     if dong is not None and not is_dong(dong):
         raise ValidationFailed("dong must be one of the 22 dongs of Seo-gu")
-    return composition.container().repos.merchants.find(dong, benefit_plus, delivery, limit, cursor)
+    return composition.container().repos.merchants.find(dong, benefit_plus, delivery, limit, cursor, category)
+
+
+@dataclass(frozen=True)
+class ShopView:
+    """A merchant as a caller sees it: for a resident, with the total rate their next won there earns now."""
+
+    merchant: Merchant
+    cashback_rate_bp: int | None
+
+
+def view_merchant(merchant_id: str, resident: str | None = None, acting_for: str | None = None) -> ShopView:
+    """One merchant; for a resident (`resident`: their id), the rate the next eligible won they pay there earns
+    now: the sum of the gauges of the programs that cover it (`domain/meter.py`), from their counters of the
+    month and the budgets — read in the same batch as the merchant. At a shop the resident acts for
+    (`acting_for`), and in a month with no policy, nothing is earned: 0."""
+    c = composition.container()
+    r = c.repos
+    month = month_of(now())
+    policy = policy_for(month, c.policies.all()) if resident is not None else None
+    batch = r.store.batch()
+    found = r.merchants.want(batch, merchant_id)
+    counters = r.wallets.want_month(batch, resident, month) if resident is not None and policy else None
+    used = r.budgets.want(batch, month, budgeted(policy)) if resident is not None and policy else None
+    batch.run()
+    if found.value is None:
+        raise NotFound("no such merchant")
+    merchant = found.value
+    if resident is None:
+        return ShopView(merchant, None)
+    if policy is None or counters is None or used is None or acting_for == merchant.merchant_id:
+        return ShopView(merchant, 0)
+    lines = meter(policy, counters.value, left(policy, used.value))
+    return ShopView(merchant, shop_rate_bp(policy, lines, merchant.benefit_plus))
 
 
 def get_merchant(merchant_id: str) -> Merchant:
@@ -98,3 +147,26 @@ def set_delivery(merchant_id: str, delivery: Delivery | None, actor: str) -> Mer
     audit.stage(tx, actor, MERCHANT_DELIVERY, merchant_id, detail)
     tx.commit()
     return changed
+
+
+def set_location(merchant_id: str, location: Location, actor: str) -> Merchant:
+    """Staff record where a registered shop is (inside Seo-gu's box), or move it: the merchant, its spot in the
+    map index (the old one deleted) and the audit record in one transaction, conditioned on the location read,
+    so two changes at once end with one spot. Setting the location it has changes nothing and records nothing."""
+    problems = location_problems(location)
+    if problems:
+        raise ValidationFailed("; ".join(problems))
+    r = composition.container().repos
+
+    def attempt() -> Merchant:
+        merchant = get_merchant(merchant_id)
+        if merchant.location == location:
+            return merchant
+        tx = r.store.tx()
+        r.merchants.stage_location(tx, merchant, location)
+        audit.stage(tx, actor, MERCHANT_LOCATION, merchant_id, {
+            "location": location.text(), "previous": merchant.location.text() if merchant.location else None})
+        tx.commit()
+        return replace(merchant, location=location)
+
+    return retrying(attempt, f"merchant:{merchant_id}")

@@ -65,11 +65,11 @@ class MallAsk:
 
 
 def _pay(tx: Tx, payer: Payer, merchant_id: str, benefit_plus: bool, priced: Priced, channel: str,
-         use_cashback: bool, order_id: str, at: datetime) -> PaymentOutcome:
+         use_cashback: bool, order_id: str, at: datetime, merchant_name: str | None) -> PaymentOutcome:
     request = PaymentRequest(
         payment_id=new_id("pay"), user_id=payer.user_id, merchant_id=merchant_id, list_amount=priced.list_amount,
         discount=priced.discount, benefit_plus=benefit_plus, use_cashback=use_cashback, created_at=kst_iso(at),
-        channel=channel, order_id=order_id,
+        channel=channel, order_id=order_id, merchant_name=merchant_name,
     )  # fmt: skip
     return stage_payment(tx, payer, request)
 
@@ -107,7 +107,7 @@ def place_order(user_id: str, ask: DeliveryAsk, key: str, *, acting_for: str | N
         )  # fmt: skip
         order_id = new_id("ord")
         p = _pay(u.tx, payer, merchant.merchant_id, merchant.benefit_plus, priced, CHANNEL_DELIVERY,
-                 ask.use_cashback, order_id, at).payment
+                 ask.use_cashback, order_id, at, merchant.name).payment
         order = Order(
             order_id=order_id, kind=KIND_DELIVERY, user_id=user_id, merchant_id=merchant.merchant_id,
             status=PLACED, lines=priced.lines, subtotal=priced.subtotal, discount=priced.discount, fee=priced.fee,
@@ -145,7 +145,8 @@ def place_mall_order(user_id: str, ask: MallAsk, key: str, *, acting_for: str | 
         refuse_own_shop(acting_for, seller)
         order_id = new_id("mord")
         benefit_plus = products[ask.items[0][0]].discount_rate > 0
-        p = _pay(u.tx, payer, seller, benefit_plus, priced, CHANNEL_MALL, ask.use_cashback, order_id, at).payment
+        name = products[ask.items[0][0]].seller_name or _seller_name(seller)
+        p = _pay(u.tx, payer, seller, benefit_plus, priced, CHANNEL_MALL, ask.use_cashback, order_id, at, name).payment
         order = Order(
             order_id=order_id, kind=KIND_MALL, user_id=user_id, merchant_id=seller, status=PAID,
             lines=priced.lines, subtotal=priced.subtotal, discount=priced.discount, fee=priced.fee, paid=p.paid,
@@ -160,6 +161,15 @@ def place_mall_order(user_id: str, ask: MallAsk, key: str, *, acting_for: str | 
         return u.commit(order, keep=replace(order, shipping=None))
 
     return write_once(once, attempt, lock=user_id)
+
+
+def _seller_name(seller_id: str) -> str | None:
+    """A product listed before products kept their seller's name: the seller's name read on its own."""
+    r = composition.container().repos
+    batch = r.store.batch()
+    seller = r.merchants.want(batch, seller_id)
+    batch.run()
+    return seller.value.name if seller.value is not None else None
 
 
 def _request(ask: DeliveryAsk | MallAsk) -> dict[str, Any]:
@@ -252,7 +262,7 @@ def _full_refund(tx: Tx, order: Order, at: datetime) -> None:
     """Whatever is left of the order's payment goes back (nothing, if the merchant refunded it by hand)."""
     batch = composition.container().repos.store.batch()
     payer = want_payer(batch, order.user_id, month_of(datetime.fromisoformat(order.created_at)),
-                       payment_id=order.payment_id)
+                       payment_id=order.payment_id, payee_id=order.merchant_id)
     batch.run()
     payment = payer.payment.value if payer.payment is not None else None
     if payment is None or payer.wallet.value is None:

@@ -13,6 +13,7 @@ from datetime import datetime
 from chalicelib import composition
 from chalicelib.domain.budget import budgeted, changes, left
 from chalicelib.domain.errors import NotFound
+from chalicelib.domain.merchant import Merchant
 from chalicelib.domain.months import kst_iso, month_of
 from chalicelib.domain.payment import (
     Payment,
@@ -41,16 +42,20 @@ class Payer:
     month: Slot[ResidentMonth]
     used: Slot[dict[str, dict[int, int]]]
     payment: Slot[Payment | None] | None = None
+    payee: Slot[Merchant | None] | None = None
+    """The merchant a refund pays back from (its name goes on the refund's line in the history)."""
 
 
-def want_payer(batch: Batch, user_id: str, month: str, *, payment_id: str | None = None) -> Payer:
-    """Ask for the payer's wallet, counters and budgets of `month` (and a payment of theirs)."""
+def want_payer(batch: Batch, user_id: str, month: str, *, payment_id: str | None = None,
+               payee_id: str | None = None) -> Payer:
+    """Ask for the payer's wallet, counters and budgets of `month` (and a payment of theirs, and the payee)."""
     r = composition.container().repos
     policy = policy_in_force(month)
     return Payer(
         user_id, policy, r.wallets.want(batch, user_id), r.wallets.want_month(batch, user_id, month),
         r.budgets.want(batch, month, budgeted(policy)),
         r.payments.want(batch, payment_id) if payment_id is not None else None,
+        r.merchants.want(batch, payee_id) if payee_id is not None else None,
     )  # fmt: skip
 
 
@@ -80,7 +85,9 @@ def stage_refund(tx: Tx, payer: Payer, payment: Payment, amount: int | None, at:
     accruals reversed and given back to the budgets; for a settled month, an adjustment on the wallet."""
     r = composition.container().repos
     wallet, month = _wallet(payer), payer.month.value
-    outcome = apply_refund(payment, wallet, month, payer.policy, amount, movement_id=new_id("mv"), at=kst_iso(at))
+    payee = payer.payee.value if payer.payee is not None else None
+    outcome = apply_refund(payment, wallet, month, payer.policy, amount, movement_id=new_id("mv"), at=kst_iso(at),
+                           merchant_name=payee.name if payee is not None else None)
     r.wallets.stage(tx, outcome.wallet, wallet.version)
     r.wallets.stage_month(tx, outcome.month, month.version)
     r.wallets.stage_movement(tx, outcome.movement)
@@ -113,6 +120,7 @@ def pay(user_id: str, merchant_id: str, amount: int, use_cashback: bool, key: st
             payment_id=new_id("pay"), user_id=user_id, merchant_id=merchant.merchant_id, list_amount=amount,
             discount=discount_for(amount, merchant.discount_rate) if merchant.benefit_plus else 0,
             benefit_plus=merchant.benefit_plus, use_cashback=use_cashback, created_at=kst_iso(at),
+            merchant_name=merchant.name,
         )  # fmt: skip
         return u.commit(stage_payment(u.tx, payer, request).payment)
 
@@ -150,7 +158,7 @@ def refund(merchant_id: str, caller: str, payment_id: str, amount: int | None, k
         if payment is None or payment.merchant_id != merchant_id:
             raise NotFound("no such payment")
         batch = r.store.batch()
-        payer = want_payer(batch, payment.user_id, payment.month)
+        payer = want_payer(batch, payment.user_id, payment.month, payee_id=payment.merchant_id)
         batch.run()
         return u.commit(stage_refund(u.tx, payer, payment, amount, at).payment)
 

@@ -3,25 +3,37 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from chalicelib import composition
+from chalicelib.domain.budget import budgeted, left
 from chalicelib.domain.dongs import is_dong
 from chalicelib.domain.errors import Conflict, LimitExceeded, NotFound, ValidationFailed
+from chalicelib.domain.ledger import MOVE_CHARGE
+from chalicelib.domain.meter import MeterLine, meter
 from chalicelib.domain.months import kst_iso, month_of
-from chalicelib.domain.policy import Policy
-from chalicelib.domain.wallet import ResidentMonth, Wallet, apply_charge
-from chalicelib.handlers.common import new_id, now, policy_in_force
+from chalicelib.domain.policy import Policy, policy_for
+from chalicelib.domain.wallet import ResidentMonth, Wallet
+from chalicelib.handlers.common import now, policy_in_force
+from chalicelib.handlers.topup import check_topup, stage_topup, want_topup
 from chalicelib.handlers.unit import Once, Unit, write_once
 
 
 @dataclass(frozen=True)
 class WalletView:
-    """The wallet with this month's counters and the policy in force."""
+    """The wallet with this month's counters and the policy in force (and what each budgeted program has left,
+    for the meter)."""
 
     wallet: Wallet
     month: ResidentMonth
     policy: Policy
+    budget_left: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def meter(self) -> list[MeterLine]:
+        """The live meter: per program, the rate of the next eligible won and the way to the next tier."""
+        return meter(self.policy, self.month, self.budget_left)
 
 
 @dataclass(frozen=True)
@@ -46,28 +58,41 @@ def open_wallet(user_id: str, dong: str, agree_terms: bool) -> WalletView:
     month = month_of(at)
     policy = policy_in_force(month)
     wallet = Wallet(user_id=user_id, dong=dong, created_at=kst_iso(at), version=1)
-    composition.container().repos.wallets.open(wallet)
-    return WalletView(wallet, ResidentMonth(user_id, month), policy)
+    r = composition.container().repos
+    r.wallets.open(wallet)
+    budget_left: dict[str, int] = {}
+    if budgeted(policy):  # only then has the meter a budget to read (one BatchGetItem of the slices)
+        batch = r.store.batch()
+        used = r.budgets.want(batch, month, budgeted(policy))
+        batch.run()
+        budget_left = left(policy, used.value)
+    return WalletView(wallet, ResidentMonth(user_id, month), policy, budget_left)
 
 
 def get_wallet(user_id: str) -> WalletView:
-    """Balances plus this month's eligible spend and pending cashback per program (one read)."""
+    """Balances plus this month's eligible spend, pending cashback per program and the meter (one read: the
+    wallet, the month's counters and, for a policy with budgets, their slices)."""
     month = month_of(now())
     r = composition.container().repos
+    known = policy_for(month, composition.container().policies.all())
     batch = r.store.batch()
     wallet = r.wallets.want(batch, user_id)
     counters = r.wallets.want_month(batch, user_id, month)
+    used = r.budgets.want(batch, month, budgeted(known) if known else [])
     batch.run()
     if wallet.value is None:
         raise NotFound("no wallet is open for this resident")
-    return WalletView(wallet.value, counters.value, policy_in_force(month))
+    policy = policy_in_force(month)
+    return WalletView(wallet.value, counters.value, policy, left(policy, used.value))
 
 
 def charge(user_id: str, amount: int, key: str) -> Charge:
     """Top up from the linked bank account, within the monthly charge limit and the balance limit.
 
     The bank transfer id is derived from the caller, the key and the request, so a retry re-uses the
-    same transfer (the bank pays once); a charge refused after the transfer cancels it.
+    same transfer (the bank pays once); a charge refused after the transfer cancels it. The top-up's record
+    (handlers/topup.py) is written with it, so it can be cancelled; a key whose stored answer expired (24 h)
+    finds the record and charges nothing again.
     """
     c = composition.container()
     once = Once.of(Charge, user_id, "charge", key, {"amount": amount})
@@ -77,23 +102,17 @@ def charge(user_id: str, amount: int, key: str) -> Charge:
     def attempt(u: Unit[Charge]) -> Charge:
         nonlocal withdrawn
         at = now()
-        month = month_of(at)
-        held = c.repos.wallets.want(u.batch, user_id)
-        counters = c.repos.wallets.want_month(u.batch, user_id, month)
+        read = want_topup(u.batch, user_id, transfer_id, at)
         if (replayed := u.read()) is not None:
             return replayed
-        wallet = held.value
-        if wallet is None:
-            raise NotFound("no wallet is open for this resident")
-        outcome = apply_charge(wallet, counters.value, amount, policy_in_force(month), charge_id=transfer_id,
-                               movement_id=new_id("mv"), at=kst_iso(at))
+        if read.record.value is not None:
+            raise Conflict("this Idempotency-Key's top-up was made more than 24 hours ago; use a new key")
+        outcome = check_topup(read, amount, transfer_id, MOVE_CHARGE, at)
         transfer = c.bank.withdraw(transfer_id, user_id, amount)
         withdrawn = True
         if not transfer.approved:
             raise Conflict(f"the bank declined the transfer: {transfer.reason}")
-        c.repos.wallets.stage(u.tx, outcome.wallet, wallet.version)
-        c.repos.wallets.stage_month(u.tx, outcome.month, counters.value.version)
-        c.repos.wallets.stage_movement(u.tx, outcome.movement)
+        stage_topup(u.tx, read, outcome)
         return u.commit(Charge(transfer_id, amount, outcome.wallet.charged_balance))
 
     try:

@@ -6,21 +6,29 @@
 | bizno    | `BIZ#<number>`     | `BIZ`      |                            |
 | menu     | `MER#<id>`         | `MENU`     |                            |
 | product  | `PROD#<mall>#<id>` | `PRODUCT`  | `MALL#<mall>` / `<id>`      |
+| spot     | `GEO#<geohash5>`   | `<geohash9>#<id>` |                     |
+
+A located merchant's spot is its entry in the map index (`domain/geo.py`): partitioned by the 5-character
+geohash cell of its location, sorted by the 9-character one, so a finer cell is a range of sort keys. It is
+written in the transaction that sets the location, and moved (old deleted, new put) in the one that changes it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 
 from chalicelib.domain.errors import Conflict, NotFound
-from chalicelib.domain.merchant import Delivery, Merchant
+from chalicelib.domain.geo import INDEX_PRECISION, POINT_PRECISION, CellRange, Location, geohash
+from chalicelib.domain.merchant import Delivery, Merchant, Spot, spot_of
 from chalicelib.domain.orders import MenuItem, Product
 from chalicelib.domain.ports.unit import Batch, Key, Page, Slot, Tx
-from chalicelib.storage.table import PAGE_KEYS, Put, Table, Update
+from chalicelib.storage.table import PAGE_KEYS, Delete, Put, Table, Update
 
 MERCHANTS_GSI = "MERCHANTS"
 
@@ -31,6 +39,7 @@ class Items:
     BizItem: Any
     MenuItemsItem: Any
     ProductItem: Any
+    SpotItem: Any
 
 
 def define(Item: Any) -> Items:
@@ -48,6 +57,8 @@ def define(Item: Any) -> Items:
         malls = ListAttribute[str](of=UnicodeAttribute, default=list)
         food_complex = BooleanAttribute(default=False)
         created_at = UnicodeAttribute()
+        lat = NumberAttribute(null=True)
+        lng = NumberAttribute(null=True)
 
     class BizItem(Item, discriminator="bizno"):  # type: ignore[call-arg]
         merchant_id = UnicodeAttribute()
@@ -66,8 +77,17 @@ def define(Item: Any) -> Items:
         shipping_fee = NumberAttribute()
         discount_rate = NumberAttribute(default=0)
         version = NumberAttribute(default=1)
+        seller_name = UnicodeAttribute(null=True)
 
-    return Items(MerchantItem, BizItem, MenuItemsItem, ProductItem)
+    class SpotItem(Item, discriminator="spot"):  # type: ignore[call-arg]
+        merchant_id = UnicodeAttribute()
+        lat = NumberAttribute()
+        lng = NumberAttribute()
+        dong = UnicodeAttribute()
+        category = UnicodeAttribute()
+        benefit_plus = BooleanAttribute()
+
+    return Items(MerchantItem, BizItem, MenuItemsItem, ProductItem, SpotItem)
 
 
 def merchant_key(merchant_id: str) -> Key:
@@ -80,6 +100,15 @@ def menu_key(merchant_id: str) -> Key:
 
 def product_key(mall: str, product_id: str) -> Key:
     return f"PROD#{mall}#{product_id}", "PRODUCT"
+
+
+def spot_key(merchant_id: str, at: Location) -> Key:
+    point = geohash(at, POINT_PRECISION)
+    return f"GEO#{point[:INDEX_PRECISION]}", f"{point}#{merchant_id}"
+
+
+def to_spot(it: Any) -> Spot:
+    return Spot(it.merchant_id, Location(float(it.lat), float(it.lng)), it.dong, it.category, bool(it.benefit_plus))
 
 
 def to_merchant(it: Any) -> Merchant:
@@ -100,6 +129,7 @@ def to_merchant(it: Any) -> Merchant:
         malls=tuple(it.malls or ()),
         food_complex=bool(it.food_complex),
         created_at=it.created_at,
+        location=Location(float(it.lat), float(it.lng)) if it.lat is not None else None,
     )
 
 
@@ -114,6 +144,7 @@ def to_product(it: Any) -> Product:
         shipping_fee=int(it.shipping_fee),
         discount_rate=int(it.discount_rate or 0),
         version=int(it.version or 1),
+        seller_name=it.seller_name or "",
     )
 
 
@@ -154,11 +185,43 @@ class DynamoMerchants:
             malls=list(merchant.malls),
             food_complex=merchant.food_complex,
             created_at=merchant.created_at,
+            lat=merchant.location.lat if merchant.location else None,
+            lng=merchant.location.lng if merchant.location else None,
         )
         biz = self.m.BizItem(f"BIZ#{merchant.business_number}", "BIZ", merchant_id=merchant.merchant_id)
         absent = self._table.Item.pk.does_not_exist()
         tx.add(Put(biz, absent, _number_taken))
         tx.add(Put(item, absent, _number_taken))
+        if merchant.location is not None:
+            tx.add(Put(self._spot_item(spot_of(merchant, merchant.location))))
+
+    def _spot_item(self, spot: Spot) -> Any:
+        at = spot.location
+        return self.m.SpotItem(*spot_key(spot.merchant_id, at), merchant_id=spot.merchant_id, lat=at.lat, lng=at.lng,
+                               dong=spot.dong, category=spot.category, benefit_plus=spot.benefit_plus)
+
+    def stage_location(self, tx: Tx, merchant: Merchant, location: Location) -> None:
+        M, S = self.m.MerchantItem, self.m.SpotItem
+        was = merchant.location
+        unchanged = (M.lat == was.lat) & (M.lng == was.lng) if was is not None else M.lat.does_not_exist()
+        tx.add(Update(M(*merchant_key(merchant.merchant_id)), [M.lat.set(location.lat), M.lng.set(location.lng)],
+                      M.pk.exists() & unchanged))
+        new = spot_key(merchant.merchant_id, location)
+        if was is not None and spot_key(merchant.merchant_id, was) != new:
+            tx.add(Delete(S(*spot_key(merchant.merchant_id, was))))
+        tx.add(Put(self._spot_item(spot_of(merchant, location))))
+
+    def spots(self, ranges: Sequence[CellRange]) -> list[Spot]:
+        """One query per range (paged by DynamoDB at 1 MB, eventually consistent: half the read units); a sort
+        key runs from the range's first cell to past its last (`~` sorts after every geohash character)."""
+        found: list[Spot] = []
+        for r in ranges:
+            found.extend(to_spot(it) for it in self._table.guard(partial(self._in_range, r)))
+        return found
+
+    def _in_range(self, r: CellRange) -> list[Any]:
+        S = self.m.SpotItem
+        return list(S.query(f"GEO#{r.partition}", S.sk.between(r.first, r.last + "~")))
 
     def stage_malls(self, tx: Tx, merchant_id: str, malls: tuple[str, ...]) -> None:
         M = self.m.MerchantItem
@@ -175,12 +238,14 @@ class DynamoMerchants:
         tx.add(Update(M(*merchant_key(merchant_id)), actions, M.pk.exists(), _no_merchant))
 
     def find(
-        self, dong: str | None, benefit_plus: bool | None, delivery: bool | None, limit: int, cursor: str | None
+        self, dong: str | None, benefit_plus: bool | None, delivery: bool | None, limit: int, cursor: str | None,
+        category: str | None = None,
     ) -> Page[Merchant]:
         M = self.m.MerchantItem
         filt = None
         for cond in (
             M.dong == dong if dong is not None else None,
+            M.category == category if category is not None else None,
             M.benefit_plus == benefit_plus if benefit_plus is not None else None,
             (M.delivery_fee.exists() if delivery else M.delivery_fee.does_not_exist()) if delivery is not None else None,
         ):
@@ -232,6 +297,7 @@ class DynamoCatalogue:
             shipping_fee=product.shipping_fee,
             discount_rate=product.discount_rate,
             version=product.version,
+            seller_name=product.seller_name or None,
         )
         if not self._table.save_if(item, P.pk.does_not_exist() | (P.seller_id == product.seller_id)):
             raise Conflict("another seller holds this product id in this mall")

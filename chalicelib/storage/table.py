@@ -9,9 +9,6 @@ lists every key.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +21,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.domain import cursors
 from chalicelib.domain.errors import Contention, StorageUnavailable, ValidationFailed
 from chalicelib.domain.ports.unit import Key, Page
 from chalicelib.storage.wanted import Wanted
@@ -287,8 +285,7 @@ def _take(iterator: Iterator[Any], n: int) -> Iterable[Any]:
 
 
 def encode_cursor(key: dict[str, Any]) -> str:
-    raw = json.dumps({k: v["S"] for k, v in key.items()}, separators=(",", ":"), ensure_ascii=False)
-    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+    return cursors.pack({k: v["S"] for k, v in key.items()})
 
 
 def decode_cursor(
@@ -297,14 +294,9 @@ def decode_cursor(
     """An opaque `next` token back into a start key; anything not minted for this list is a 400."""
     if cursor is None:
         return None
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
-    except (ValueError, binascii.Error, UnicodeError) as exc:
-        raise ValidationFailed("next is not a valid cursor") from exc
+    data = cursors.unpack(cursor)
     if (
-        not isinstance(data, dict)
-        or set(data) != set(key_names)
+        set(data) != set(key_names)
         or not all(isinstance(v, str) and 0 < len(v) <= 512 for v in data.values())
         or data.get(key_names[hash_index]) != expected_hash
     ):

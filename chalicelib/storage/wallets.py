@@ -2,24 +2,30 @@
 
 | item   | sk            | also                                     |
 |--------|---------------|------------------------------------------|
-| wallet | `WALLET`      | gsi2 `WSHARD#<nnn>` / `<user>` (settlement shards) |
+| wallet | `WALLET`      | gsi2 `WSHARD#<nnn>` / `<user>` (shards); gsi1 `AUTOCHARGE#INFLIGHT` / `<since>#<user>`¹ |
 | month  | `M#<YYYY-MM>` |                                          |
-| ledger | `L#<time>#<id>` |                                        |
+| ledger | `L#<time>#<seq>#<id>` | `<seq>`: the wallet's version after it, 12 digits |
+
+A wallet's ledger is read newest or oldest first in one Query on its sort key: all of it (`L#`), a KST month
+(`L#YYYY-MM-`) or year (`L#YYYY-`), since every time is written in KST. Within one second the movements are
+in the order they were made (`seq`). Movements written before `seq` was kept are `L#<time>#<id>`.
+
+¹ only while the wallet's automatic top-up is in flight (the sweep's list, storage/cashout.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 
-from chalicelib.domain.errors import Conflict
+from chalicelib.domain.errors import Conflict, ValidationFailed
 from chalicelib.domain.ledger import Movement
 from chalicelib.domain.ports.unit import Batch, Key, Page, Slot, Tx
 from chalicelib.domain.settlement import shard_of
-from chalicelib.domain.wallet import ResidentMonth, Wallet
-from chalicelib.storage.table import GSI2_KEYS, Put, Table, int_map, version_condition
+from chalicelib.domain.wallet import AUTO_OFF, AutoCharge, AutoChargeResult, ResidentMonth, Wallet
+from chalicelib.storage.table import GSI2_KEYS, TABLE_KEYS, Put, Table, decode_cursor, int_map, version_condition
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,19 @@ def define(Item: Any) -> Items:
         version = NumberAttribute()
         created_at = UnicodeAttribute()
         terms_agreed_at = UnicodeAttribute()
+        # the withdrawal's lifetime counters (absent on wallets stored before them: `tallied` False)
+        charged_in = NumberAttribute(null=True)
+        spent = NumberAttribute(null=True)
+        tallied = BooleanAttribute(null=True)
+        # 자동충전: `auto_below` exists only while it is on (the stream's filter selects on it)
+        auto_mode = UnicodeAttribute(null=True)
+        auto_below = NumberAttribute(null=True)
+        auto_amount = NumberAttribute(null=True)
+        auto_in_flight = UnicodeAttribute(null=True)
+        auto_in_flight_amount = NumberAttribute(null=True)
+        auto_in_flight_since = UnicodeAttribute(null=True)
+        auto_seen = NumberAttribute(null=True)
+        auto_last = MapAttribute[str, Any](null=True)
 
     class MonthItem(Item, discriminator="month"):  # type: ignore[call-arg]
         user_id = UnicodeAttribute()
@@ -66,6 +85,11 @@ def define(Item: Any) -> Items:
         merchant_id = UnicodeAttribute(null=True)
         gross = NumberAttribute(default=0)
         discount = NumberAttribute(default=0)
+        charged_after = NumberAttribute(null=True)
+        cashback_after = NumberAttribute(null=True)
+        merchant_name = UnicodeAttribute(null=True)
+        seq = NumberAttribute(null=True)
+        channel = UnicodeAttribute(null=True)
 
     return Items(WalletItem, MonthItem, LedgerItem)
 
@@ -86,6 +110,42 @@ def shard_pk(shard: int) -> str:
     return f"WSHARD#{shard:03d}"
 
 
+def ledger_sk(mv: Movement) -> str:
+    return f"L#{mv.created_at}#{mv.seq:012d}#{mv.movement_id}"
+
+
+def ledger_prefix(period: str | None) -> str:
+    """The sort keys of a KST month (`YYYY-MM`) or year (`YYYY`), or of the whole ledger (None)."""
+    return f"L#{period}-" if period else "L#"
+
+
+def in_flight_pk() -> str:
+    """gsi1 of a wallet whose automatic top-up is in flight (the sweep's list): `AUTOCHARGE#INFLIGHT`."""
+    return "AUTOCHARGE#INFLIGHT"
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def auto_attributes(a: AutoCharge) -> dict[str, Any]:
+    last = None if a.last is None else {k: v for k, v in asdict(a.last).items() if v is not None}
+    return {"auto_mode": a.mode, "auto_below": a.below, "auto_amount": a.amount, "auto_in_flight": a.in_flight,
+            "auto_in_flight_amount": a.in_flight_amount, "auto_in_flight_since": a.in_flight_since,
+            "auto_seen": a.seen, "auto_last": last}
+
+
+def to_auto(it: Any) -> AutoCharge:
+    raw = it.auto_last.as_dict() if hasattr(it.auto_last, "as_dict") else it.auto_last
+    last = None if not raw else AutoChargeResult(
+        at=str(raw["at"]), amount=int(raw["amount"]), status=str(raw["status"]), reason=raw.get("reason"),
+        charge_id=raw.get("charge_id"))
+    return AutoCharge(mode=it.auto_mode or AUTO_OFF, below=_optional_int(it.auto_below),
+                      amount=_optional_int(it.auto_amount), in_flight=it.auto_in_flight,
+                      in_flight_amount=_optional_int(it.auto_in_flight_amount),
+                      in_flight_since=it.auto_in_flight_since, seen=int(it.auto_seen or 0), last=last)
+
+
 def to_wallet(it: Any) -> Wallet:
     return Wallet(
         user_id=it.user_id,
@@ -95,6 +155,10 @@ def to_wallet(it: Any) -> Wallet:
         adjustment_due=int(it.adjustment_due or 0),
         version=int(it.version),
         created_at=it.created_at,
+        charged_in=int(it.charged_in or 0),
+        spent=int(it.spent or 0),
+        tallied=bool(it.tallied),
+        auto=to_auto(it),
     )
 
 
@@ -129,6 +193,11 @@ def to_movement(it: Any) -> Movement:
         merchant_id=it.merchant_id,
         gross=int(it.gross or 0),
         discount=int(it.discount or 0),
+        charged_after=None if it.charged_after is None else int(it.charged_after),
+        cashback_after=None if it.cashback_after is None else int(it.cashback_after),
+        merchant_name=it.merchant_name,
+        seq=int(it.seq or 0),
+        channel=it.channel,
     )
 
 
@@ -153,6 +222,12 @@ class DynamoWallets:
             version=w.version,
             created_at=w.created_at,
             terms_agreed_at=w.created_at,
+            charged_in=w.charged_in,
+            spent=w.spent,
+            tallied=w.tallied,
+            **auto_attributes(w.auto),
+            **({"gsi1pk": in_flight_pk(), "gsi1sk": f"{w.auto.in_flight_since}#{w.user_id}"}
+               if w.auto.in_flight else {}),
         )
 
     def month_item(self, r: ResidentMonth) -> Any:
@@ -177,7 +252,7 @@ class DynamoWallets:
     def movement_item(self, mv: Movement) -> Any:
         return self.m.LedgerItem(
             user_pk(mv.user_id),
-            f"L#{mv.created_at}#{mv.movement_id}",
+            ledger_sk(mv),
             user_id=mv.user_id,
             movement=mv.kind,
             ref=mv.ref,
@@ -187,6 +262,11 @@ class DynamoWallets:
             merchant_id=mv.merchant_id,
             gross=mv.gross,
             discount=mv.discount,
+            charged_after=mv.charged_after,
+            cashback_after=mv.cashback_after,
+            merchant_name=mv.merchant_name,
+            seq=mv.seq,
+            channel=mv.channel,
         )
 
     # ---- the unit of work --------------------------------------------------------------------
@@ -219,6 +299,29 @@ class DynamoWallets:
     def movements(self, user_id: str) -> list[Movement]:
         items = self._table.guard(
             lambda: list(self.m.LedgerItem.query(user_pk(user_id), self._table.Item.sk.startswith("L#")))
+        )
+        return [to_movement(it) for it in items]
+
+    def history(
+        self, user_id: str, month: str | None, limit: int, cursor: str | None, *, oldest_first: bool = False
+    ) -> Page[Movement]:
+        """One Query (consistent: a payment shows at once) on the ledger's sort key, newest first unless asked;
+        a cursor of another month's list is a 400."""
+        pk, prefix = user_pk(user_id), ledger_prefix(month)
+        start = decode_cursor(cursor, TABLE_KEYS, pk, 0)
+        if start is not None and not start["sk"]["S"].startswith(prefix):
+            raise ValidationFailed("next is not a valid cursor for this list")
+        condition = self._table.Item.sk.startswith(prefix)
+        return self._table.page(
+            lambda at, n: self.m.LedgerItem.query(pk, condition, scan_index_forward=oldest_first, limit=n,
+                                                  last_evaluated_key=at, consistent_read=True),
+            to_movement, cursor, limit, TABLE_KEYS, pk,
+        )  # fmt: skip
+
+    def movements_in(self, user_id: str, period: str) -> list[Movement]:
+        condition = self._table.Item.sk.startswith(ledger_prefix(period))
+        items = self._table.guard(
+            lambda: list(self.m.LedgerItem.query(user_pk(user_id), condition, consistent_read=True))
         )
         return [to_movement(it) for it in items]
 

@@ -10,7 +10,7 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Request, Response
@@ -43,6 +43,7 @@ STATUS_BY_CODE = {
     "RATE_LIMITED": 429,
     "SERVICE_UNAVAILABLE": 503,
 }
+JSON = "application/json"
 CONTENT_TYPES = ["*/*"]
 """Every body reaches `parse_body`, so a wrong content type gets the contract's 400, not Chalice's 415."""
 # Matched with `fullmatch`: `$` alone also matches before a final line feed.
@@ -87,6 +88,18 @@ class RouteSpec:
     local_only: bool
     tag: str = ""
     optional_key: bool = False
+    media_type: str = JSON
+    """What a 200 answer is: JSON (the `response` model), or another media type (`Raw`, a CSV file)."""
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A route's answer that is not JSON (a CSV file): passed through as it is, with its content type and any
+    headers (`Content-Disposition`). Errors stay JSON in the error shape."""
+
+    body: str
+    content_type: str
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:
@@ -175,11 +188,12 @@ class Routes:
         idempotent: bool = False,
         local_only: bool = False,
         optional_key: bool = False,
+        media_type: str = JSON,
     ) -> Callable[[Callable[[Call], Any]], Callable[[Call], Any]]:
         def decorate(fn: Callable[[Call], Any]) -> Callable[[Call], Any]:
             spec = RouteSpec(
                 method, path, fn.__name__, summary, role, body, query, response, status, idempotent, local_only,
-                self.tag, optional_key,
+                self.tag, optional_key, media_type,
             )
             self.specs.append(spec)
             _DECLARED.append(spec)
@@ -228,8 +242,12 @@ class Routes:
             query = parse_query(request.query_params, spec.query) if spec.query is not None else None
             result = fn(Call(principal, body, query, params, key))
             status = spec.status
-            payload = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
-            response = _json_response(status, payload)
+            if isinstance(result, Raw):
+                response = Response(body=result.body, status_code=status,
+                                    headers={**result.headers, "Content-Type": result.content_type})
+            else:
+                payload = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+                response = _json_response(status, payload)
         except DomainError as exc:
             status = STATUS_BY_CODE.get(exc.code, 409)
             response = _json_response(status, error_body(exc.code, exc.message))

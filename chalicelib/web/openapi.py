@@ -18,7 +18,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.settings import Settings
-from chalicelib.web.api import _KEY, MAX_BODY_BYTES, STATUS_BY_CODE, RouteSpec, path_params
+from chalicelib.web.api import _KEY, JSON, MAX_BODY_BYTES, STATUS_BY_CODE, RouteSpec, path_params
 from chalicelib.web.schemas.common import ID_PATTERN, ErrorOut, Mall, Month
 from chalicelib.web.schemas.policies import RATE_CAP_SETTING
 
@@ -68,6 +68,12 @@ CONFLICTS: dict[str, tuple[str, ...]] = {
     "deliver_mall_order": ("INVALID_STATE",),
     "donate": ("INSUFFICIENT_FUNDS", "INVALID_STATE"),
     "set_auto_donation": ("INVALID_STATE",),
+    "send_gift": ("INSUFFICIENT_FUNDS",),
+    "claim_gift": ("LIMIT_EXCEEDED", "INVALID_STATE"),
+    "cancel_gift": ("INVALID_STATE",),
+    "cancel_charge": ("INVALID_STATE",),
+    "withdraw": ("INVALID_STATE",),
+    "list_gifts": (),
     "current_policy": ("INVALID_STATE",),
     "publish_policy": ("INVALID_STATE",),
     "approve_policy": ("INVALID_STATE",),
@@ -77,12 +83,13 @@ CONFLICTS: dict[str, tuple[str, ...]] = {
     # Writes with no business refusal of their own but CONFLICT, and reads that never answer 409.
     **dict.fromkeys((
         "put_menu", "put_product", "create_campaign", "close_campaign", "reopen_campaign", "register_merchant",
-        "approve_mall", "set_delivery", "end_delivery", "put_tax_id", "delete_tax_id", "nts_export",
+        "approve_mall", "set_delivery", "end_delivery", "set_location", "put_tax_id", "delete_tax_id", "nts_export",
         "set_local_clock", "reset_local_clock",
         "staff_audit", "get_menu", "mall_products", "list_campaigns", "get_campaign", "donation_statement",
         "get_auto_donation", "list_orders", "get_order", "merchant_orders", "get_mall_order", "seller_mall_orders",
         "list_merchants", "get_merchant", "list_news", "get_news", "staff_notices", "list_payments", "get_payment",
-        "month_policy", "health", "openapi_document", "get_tax_id",
+        "month_policy", "health", "openapi_document", "get_tax_id", "history", "history_csv", "usage_statement",
+        "set_auto_charge", "get_auto_charge",
     ), ()),
 }
 """The 409 codes each operation can answer with besides CONFLICT (by operationId). An operation not listed
@@ -235,7 +242,9 @@ def build(specs: list[RouteSpec], *, include_local: bool, title: str = "Seoro e-
                 "content": {"application/json": {"schema": body}},
             }
         ok: dict[str, Any] = {"description": "OK"}
-        if spec.response is not None:
+        if spec.media_type != JSON:  # a file (text/csv): its text, described by the route's summary
+            ok = {"description": spec.summary, "content": {spec.media_type: {"schema": {"type": "string"}}}}
+        elif spec.response is not None:
             ok["content"] = {"application/json": {"schema": ref(spec.response, "serialization")}}
         responses: dict[str, Any] = {str(spec.status): ok}
         for status, codes in error_codes(spec).items():

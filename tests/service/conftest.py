@@ -12,8 +12,15 @@ from moto import mock_aws
 from chalicelib import composition
 from chalicelib.adapters.bank import FakeBank
 from chalicelib.handlers.admin import seed_defaults
+from devstack.moto_streams import keep_stream_cheap
 from devstack.resources import apply_bucket_notifications, apply_key_specs
 from tests.support import TEMPLATE, Env, SettableClock, SigningKey, settings_for_tests
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_streams() -> None:
+    """The template turns the table's stream on; moto's copies it whole on every transaction unless told not to."""
+    keep_stream_cheap()
 
 
 @pytest.fixture(scope="session")

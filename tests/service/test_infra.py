@@ -5,10 +5,7 @@ in infra/functions.yaml allows (the role is what the cloud would enforce; moto e
 
 from __future__ import annotations
 
-import contextlib
-import fnmatch
 from collections.abc import Iterator
-from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,16 +20,15 @@ from chalicelib.adapters.bank import FakeBank
 from chalicelib.domain.months import KST
 from chalicelib.handlers.admin import seed_defaults
 from chalicelib.settings import Settings
+from devstack.lambda_events import FakeLambdaContext
 from devstack.resources import apply_bucket_notifications, apply_key_specs, create_stack, output_env_name
-from devstack.runner import FakeLambdaContext, LocalRunner
+from devstack.runner import LocalRunner
+from devstack.streams import TableStream, streams_client
 from infra import merge
 from tests.service.conftest import deliver_from_sqs
+from tests.service.iam_recorder import PREFIX, REGION, Recorder, acting_function, allowed, role_grants
 from tests.support import AUDIENCE, BIZ, ISSUER, Env, SettableClock, SigningKey, new_key
 
-REGION = "ap-northeast-2"
-PREFIX = "seoro-infra-test"
-PSEUDO = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": "123456789012", "Prefix": PREFIX,
-          "AWS::StackName": "seoro-infra-test"}
 # the local stack signs its own tokens, with one key for every role; the cloud has two user pools
 CLOUD_ONLY = {"AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE", "STAFF_AUTH_JWKS_URL", "STAFF_AUTH_ISSUER",
               "STAFF_AUTH_AUDIENCE"}
@@ -130,97 +126,13 @@ def test_on_moto_the_reports_are_written_under_the_data_key_and_the_exports_unde
 
 # ---- every AWS call of each function, against its role ----------------------------------------
 
-_acting: ContextVar[str | None] = ContextVar("acting", default=None)
-
-
-def _symbolic(value: Any) -> str:
-    """An IAM resource of functions.yaml with the logical id in place of the ARN: `MainTable/index/gsi2`."""
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        return str(value["Fn::GetAtt"][0])
-    if isinstance(value, dict) and "Fn::Sub" in value and isinstance(value["Fn::Sub"], str):
-        text: str = value["Fn::Sub"]
-        if text.startswith("${") and ".Arn}" in text:
-            logical, rest = text[2:].split(".Arn}", 1)
-            return logical + rest
-        for name, resolved in PSEUDO.items():
-            text = text.replace("${" + name + "}", resolved)
-        return text   # an ARN pattern, e.g. the alert topics `arn:aws:sns:…:<Prefix>-alert-*`
-    return str(value)
-
-
-def role_grants(function: str) -> list[tuple[set[str], list[str]]]:
-    template = merge.build()
-    role = template["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0]
-    grants = []
-    for policy in template["Resources"][role]["Properties"]["Policies"]:
-        for statement in policy["PolicyDocument"]["Statement"]:
-            assert statement["Effect"] == "Allow"
-            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-            grants.append((set(actions), [_symbolic(r) for r in resources]))
-    return grants
-
-
-def allowed(grants: list[tuple[set[str], list[str]]], action: str, resource: str) -> bool:
-    return any(action in actions and any(fnmatch.fnmatchcase(resource, p) for p in patterns)
-               for actions, patterns in grants)
-
-
-class Recorder:
-    """Every (IAM action, resource) each function asks AWS for, by the function that asked."""
-
-    def __init__(self, outputs: dict[str, str]) -> None:
-        self.calls: dict[str, set[tuple[str, str]]] = {}
-        self.tables = {outputs["TableName"]: "MainTable"}
-        self.buckets = {outputs[k]: k for k in ("NoticesBucket", "ReportsBucket", "ExportsBucket")}
-        self.queues = {outputs["SettlementQueueUrl"]: "SettlementQueue"}
-        self.key = outputs["PiiKeyArn"]
-        self.keys = {outputs["PiiKeyArn"]: "PiiKey", outputs["TaxIdMacKeyArn"]: "TaxIdMacKey"}
-
-    def _table(self, name: str, index: str | None = None) -> str:
-        logical = self.tables.get(name, f"?{name}")
-        return f"{logical}/index/{index}" if index else logical
-
-    def requests(self, service: str, operation: str, params: dict[str, Any]) -> list[tuple[str, str]]:
-        if service == "dynamodb":
-            if operation == "TransactWriteItems":
-                kinds = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-                         "ConditionCheck": "ConditionCheckItem"}
-                return [(f"dynamodb:{kinds[kind]}", self._table(body["TableName"]))
-                        for item in params["TransactItems"] for kind, body in item.items()]
-            if operation in ("BatchGetItem", "BatchWriteItem"):
-                return [(f"dynamodb:{operation}", self._table(t)) for t in params["RequestItems"]]
-            return [(f"dynamodb:{operation}", self._table(params["TableName"], params.get("IndexName")))]
-        if service == "s3":
-            bucket = self.buckets.get(params.get("Bucket", ""), f"?{params.get('Bucket')}")
-            action = {"HeadObject": "GetObject"}.get(operation, operation)
-            return [(f"s3:{action}", f"{bucket}/{params.get('Key', '')}")]
-        if service == "sns":
-            return [(f"sns:{operation}", str(params.get("TopicArn")))]
-        if service == "sqs":
-            action = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage"}.get(operation, operation)
-            return [(f"sqs:{action}", self.queues.get(params.get("QueueUrl", ""), "?queue"))]
-        if service == "kms":
-            key = params.get("KeyId", self.key)
-            return [(f"kms:{operation}", self.keys.get(key, f"?{key}"))]
-        return [(f"{service}:{operation}", "?")]
-
-    @contextlib.contextmanager
-    def acting(self, function: str) -> Iterator[None]:
-        token = _acting.set(function)
-        try:
-            yield
-        finally:
-            _acting.reset(token)
-
-
 @pytest.fixture
 def recorder(stack: tuple[Env, dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> Recorder:
     rec = Recorder(stack[1])
     original = getattr(botocore.client.BaseClient, "_make_api_call")  # noqa: B009  (private: stubs omit it)
 
     def recording(self: Any, operation: str, params: dict[str, Any]) -> Any:
-        function = _acting.get()
+        function = acting_function.get()
         if function is not None:
             service = self.meta.service_model.endpoint_prefix
             rec.calls.setdefault(function, set()).update(rec.requests(service, operation, params))
@@ -241,11 +153,11 @@ def _scheduled(due: datetime) -> dict[str, Any]:
 
 
 class TaggingRunner(LocalRunner):
-    """The local runner; each handler invocation is recorded as its function (the queue polling is
-    Lambda's event source mapping, whose SQS permissions the worker's role states on their own)."""
+    """The local runner; each handler invocation is recorded as its function (the queue and stream polling is
+    Lambda's event source mapping, whose SQS and stream permissions the function's role states on their own)."""
 
-    def __init__(self, recorder: Recorder, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(self, recorder: Recorder, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._recorder = recorder
 
     def _invoke(self, name: str, handler: Any, event: dict[str, Any]) -> tuple[bool, Any]:
@@ -305,8 +217,42 @@ def test_a_month_of_real_work_on_the_created_resources_needs_nothing_beyond_each
         assert env.call("PUT", "/me/tax-id", role="resident", sub="ann",
                         body={"rrn": "900101-1234568", "consent_nts": True})[0] == 200
         assert env.call("GET", "/merchant/orders", role="merchant", sub="owner", merchant_id=shop)[0] == 200
+        # 선물하기: one gift claimed, one cancelled, a wrong code, one left to go back after 72 hours
+        env.open_wallet("bo")
+        sent = []
+        for _ in range(3):
+            status, gift = env.call("POST", "/gifts", role="resident", sub="ann", body={"amount": 1_000}, key=new_key())
+            assert status == 201, gift
+            sent.append(gift)
+        for code, answer in ((sent[0]["claim_code"], 201), ("0000-0000-0000-0000", 404)):
+            assert env.call("POST", "/gifts/claim", role="resident", sub="bo", key=new_key(),
+                            body={"claim_code": code})[0] == answer
+        assert env.call("POST", f"/gifts/{sent[1]['gift_id']}/cancel", role="resident", sub="ann")[0] == 200
+        assert len(env.call("GET", "/gifts", role="resident", sub="bo")[1]["items"]) == 1
+        # money to and from the bank: a top-up cancelled, a withdrawal, one the bank does not answer (the sweep
+        # pays it), an automatic top-up (the stream, below)
+        env.open_wallet("cy", charge=50_000)
+        status, top_up = env.call("POST", "/wallet/charges", role="resident", sub="cy", body={"amount": 10_000},
+                                  key=new_key())
+        assert env.call("POST", f"/wallet/charges/{top_up['charge_id']}/cancel", role="resident", sub="cy")[0] == 200
+        assert env.call("PUT", "/wallet/auto-charge", role="resident", sub="cy",
+                        body={"mode": "below", "below": 20_000, "amount": 30_000})[0] == 200
+        assert env.pay("cy", shop, 35_000, use_cashback=False)[0] == 201
+        for sub in ("dee", "eve"):
+            env.open_wallet(sub, charge=10_000)
+            assert env.pay(sub, shop, 7_000, use_cashback=False)[0] == 201   # 6,650 after the discount
+        assert env.call("POST", "/wallet/withdrawals", role="resident", sub="dee", body={}, key=new_key())[0] == 201
+        env.bank.down = True
+        assert env.call("POST", "/wallet/withdrawals", role="resident", sub="eve", body={}, key=new_key())[0] == 503
+        env.bank.down = False
 
-    runner = TaggingRunner(recorder, application.app, env.clock, boto3.client("sqs", region_name=REGION))
+    stream = TableStream(boto3.client("dynamodb", region_name=REGION), streams_client(REGION),
+                         composition.container().settings.table_name, REGION)
+    runner = TaggingRunner(recorder, application.app, env.clock, boto3.client("sqs", region_name=REGION),
+                           stream=stream)
+    runner.poll_streams()
+    with recorder.acting("APIHandler"):
+        assert env.call("GET", "/wallet/auto-charge", role="resident", sub="cy")[1]["last"]["status"] == "charged"
     context = FakeLambdaContext("seoro-test-fn", REGION, "123456789012")
     env.clock.set(at(2020, 4, 1, 1))
     with recorder.acting("MonthlySettlement"):
@@ -366,13 +312,19 @@ def test_a_month_of_real_work_on_the_created_resources_needs_nothing_beyond_each
     env.clock.set(at(2020, 3, 2, 12) + timedelta(days=91))
     with recorder.acting("PurgeShippingData"):
         assert application.purge_shipping_data(_scheduled(env.clock.now()), context) == 1
+    with recorder.acting("ReturnUnclaimedGifts"):
+        assert application.return_unclaimed_gifts(_scheduled(env.clock.now()), context) == 1
+    with recorder.acting("CashoutSweep"):
+        assert application.cashout_sweep(_scheduled(env.clock.now()), context)["payouts"] == 1
 
     assert set(recorder.calls) == set(merge.function_names())
     for function, calls in sorted(recorder.calls.items()):
         grants = role_grants(function)
         refused = sorted(c for c in calls if not allowed(grants, *c))
         assert refused == [], f"{function}'s role does not allow {refused}"
-        # and the other way round: every DynamoDB action its role grants, it used
-        granted = {a for actions, _ in grants for a in actions if a.startswith("dynamodb:")}
+        # and the other way round: every DynamoDB action its role grants, it used (reading the table's stream
+        # is the event source mapping's, like polling a queue)
+        granted = {a for actions, patterns in grants for a in actions if a.startswith("dynamodb:")
+                   and not all(p.endswith("/stream/*") for p in patterns)}
         used = {a for a, _ in calls if a.startswith("dynamodb:")}
         assert granted == used, f"{function}: granted but not used {granted - used}, used {used - granted}"

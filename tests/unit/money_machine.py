@@ -1,137 +1,50 @@
-"""The money invariants' harness (test_money_invariants.py): the district, and the machine that moves its money."""
+"""The money invariants' machine (test_money_invariants.py): the rules that move the district's money at shops
+(payments, refunds, orders, mall orders, donations), replays, time passing and settlements, and the invariants
+checked after every step. The district and the harness's books: money_harness.py; the rules of the money to and
+from the bank and between residents: money_rules_bank.py; the checks of issue 15's movements: money_checks.py."""
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from hypothesis import note
 from hypothesis import strategies as st
-from hypothesis.control import currently_in_test_context
-from hypothesis.stateful import (
-    Bundle,
-    RuleBasedStateMachine,
-    invariant,
-    multiple,
-    precondition,
-    rule,
-)
+from hypothesis.stateful import Bundle, invariant, multiple, precondition
 
-from chalicelib.domain.months import KST, month_of
+from chalicelib.domain.months import month_of
 from chalicelib.domain.policy import SEASON2
-from tests.support import Env, new_key, stored_items
+from tests.unit.money_checks import (
+    check_gifts,
+    check_histories,
+    check_payouts,
+    check_top_ups,
+    ledgers,
+    pending_gifts,
+    pending_payouts,
+)
+from tests.unit.money_harness import (
+    CONSENT,
+    MENU,
+    SHIPPING,
+    START,
+    STOCK,
+    USERS,
+    District,
+    step,
+)
+from tests.unit.money_rules_bank import BankRules
 
-STOCK = 6
-USERS = ("ann", "bob")
-START = datetime(2020, 3, 27, 12, 0, tzinfo=KST)
-MENU = {"items": [{"item_id": "tteok", "name": "떡볶이", "price": 4_500, "available": True}]}
-SHIPPING = {"name": "홍길동", "phone": "010-1234-5678", "address": "인천 서구 청라동 1", "postcode": "22742"}
-CONSENT = {"third_party_provision": True, "version": "2020-01"}
-OK = range(200, 300)
-
-
-@dataclass
-class District:
-    """What every example starts from: the app with four merchants registered once."""
-
-    env: Env
-    plain: str
-    bplus: str
-    kitchen: str
-    seller: str
-    tokens: dict[tuple[str, str, str | None], str] = field(default_factory=dict)
-    snapshot: Any = None
-
-    def call(self, method: str, path: str, role: str, sub: str, merchant_id: str | None = None, body: Any = None,
-             key: str | None = None) -> tuple[int, Any]:
-        """One request through the app, with a token minted once per caller (RSA signing is not cheap)."""
-        token = self.tokens.get((role, sub, merchant_id))
-        if token is None:
-            token = self.tokens[role, sub, merchant_id] = self.env.token(role, sub, merchant_id)
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        if key is not None:
-            headers["Idempotency-Key"] = key
-        r = self.env.client.http.request(method, path, headers=headers,
-                                         body=json.dumps(body).encode() if body is not None else b"")
-        return r.status_code, json.loads(r.body) if r.body else None
-
-    def owner(self, merchant_id: str) -> str:
-        return f"owner-{merchant_id}"
-
-    def take_snapshot(self) -> None:
-        """Remember the district as it stands: every example starts from exactly this store."""
-        self.snapshot = stored_items(self.env)
-
-    def reset(self) -> None:
-        """The district's store as it was (stored values are immutable: a copy of the index is a copy of the
-        store), the clock wound back to the start."""
-        table = self.env.repos.store
-        with table.lock:  # type: ignore[attr-defined]
-            table.items = dict(self.snapshot)  # type: ignore[attr-defined]
-        self.env.clock.set(START)
-
-    def items(self, kind: str) -> list[Any]:
-        """Every stored value of one kind (the key's first part: wallet, ledger, payment, ...)."""
-        return [value for key, value in stored_items(self.env).items() if key[0] == kind]
-
-@dataclass
-class Sent:
-    """A request that succeeded, kept so a rule can send it again with the same Idempotency-Key."""
-
-    method: str
-    path: str
-    role: str
-    sub: str
-    merchant_id: str | None
-    body: Any
-    key: str
-    status: int
-    response: Any
+__all__ = ["MENU", "START", "STOCK", "USERS", "District", "MoneyMachine"]
 
 
-@dataclass
-class Books:
-    """What the harness itself knows, independently of the table."""
-
-    charged_in: int = 0
-    bank_start: int = 0
-    settled: dict[str, int] = field(default_factory=dict)   # month → the run's net cashback credited
-    mall_quantity: dict[str, int] = field(default_factory=dict)   # live mall order → quantity
-
-
-class MoneyMachine(RuleBasedStateMachine):
+class MoneyMachine(BankRules):
     """The district's money, moved at random; the invariants are checked after every step."""
 
     payments = Bundle("payments")
     orders = Bundle("orders")
     mall_orders = Bundle("mall_orders")
-
-    def __init__(self, d: District) -> None:
-        super().__init__()
-        self.d = d
-        d.reset()
-        self.books = Books(bank_start=d.env.bank.settled_total())
-        self.last: Sent | None = None
-        self.rerun = False
-
-    # ---- sending ----
-
-    def send(self, method: str, path: str, role: str, sub: str, body: Any = None, *, merchant_id: str | None = None,
-             keyed: bool = False, allowed: tuple[int, ...] = ()) -> tuple[int, Any]:
-        key = new_key() if keyed else None
-        status, out = self.d.call(method, path, role, sub, merchant_id, body, key)
-        if currently_in_test_context():  # the steps of a failing example are printed with it
-            note(f"{method} {path} {json.dumps(body, ensure_ascii=False)} as {sub} -> {status}")
-        assert status in OK or status in allowed, (method, path, body, status, out)
-        if status in OK and key is not None:
-            self.last = Sent(method, path, role, sub, merchant_id, body, key, status, out)
-        return status, out
-
-    def month_now(self) -> str:
-        return month_of(self.d.env.clock.now())
 
     def closed_unsettled(self) -> list[str]:
         months, m = [], month_of(START)
@@ -144,14 +57,7 @@ class MoneyMachine(RuleBasedStateMachine):
 
     # ---- rules ----
 
-    @rule(user=st.sampled_from(USERS), amount=st.sampled_from([1_000, 10_000, 55_000, 200_000, 700_000, 2_000_000]))
-    def charge(self, user: str, amount: int) -> None:
-        status, _ = self.send("POST", "/wallet/charges", "resident", user, {"amount": amount}, keyed=True,
-                              allowed=(409, 400))
-        if status == 201:
-            self.books.charged_in += amount
-
-    @rule(target=payments, user=st.sampled_from(USERS), shop=st.sampled_from(["plain", "bplus"]),
+    @step(target=payments, user=st.sampled_from(USERS), shop=st.sampled_from(["plain", "bplus"]),
           amount=st.integers(1, 400_000) | st.sampled_from([1, 99, 10_000, 349_999, 350_001]),
           use_cashback=st.booleans())
     def pay(self, user: str, shop: str, amount: int, use_cashback: bool) -> Any:
@@ -161,21 +67,21 @@ class MoneyMachine(RuleBasedStateMachine):
                                 keyed=True, allowed=(409,))
         return (out["payment_id"], merchant) if status == 201 else multiple()
 
-    @rule(payment=payments, amount=st.none() | st.integers(1, 200_000))
+    @step(payment=payments, amount=st.none() | st.integers(1, 200_000))
     def refund(self, payment: tuple[str, str], amount: int | None) -> None:
         payment_id, merchant = payment
         body = {} if amount is None else {"amount": amount}
         self.send("POST", f"/merchant/payments/{payment_id}/refunds", "merchant", self.d.owner(merchant), body,
                   merchant_id=merchant, keyed=True, allowed=(400, 409))
 
-    @rule(target=orders, user=st.sampled_from(USERS), quantity=st.integers(1, 6), use_cashback=st.booleans())
+    @step(target=orders, user=st.sampled_from(USERS), quantity=st.integers(1, 6), use_cashback=st.booleans())
     def order(self, user: str, quantity: int, use_cashback: bool) -> Any:
         body = {"merchant_id": self.d.kitchen, "items": [{"item_id": "tteok", "quantity": quantity}],
                 "address": "청라동 1-1", "use_cashback": use_cashback}
         status, out = self.send("POST", "/orders", "resident", user, body, keyed=True, allowed=(400, 409))
         return (out["order_id"], user) if status == 201 else multiple()
 
-    @rule(order=orders, action=st.sampled_from(["cancel", "reject", "accept", "dispatch", "deliver"]))
+    @step(order=orders, action=st.sampled_from(["cancel", "reject", "accept", "dispatch", "deliver"]))
     def order_step(self, order: tuple[str, str], action: str) -> None:
         order_id, user = order
         if action == "cancel":
@@ -186,7 +92,7 @@ class MoneyMachine(RuleBasedStateMachine):
             self.send("POST", f"/merchant/orders/{order_id}/{action}", "merchant", self.d.owner(k), body,
                       merchant_id=k, allowed=(409,))
 
-    @rule(target=mall_orders, user=st.sampled_from(USERS), quantity=st.integers(1, 4), use_cashback=st.booleans())
+    @step(target=mall_orders, user=st.sampled_from(USERS), quantity=st.integers(1, 4), use_cashback=st.booleans())
     def buy(self, user: str, quantity: int, use_cashback: bool) -> Any:
         body = {"mall": "only-seogu", "items": [{"product_id": "rice", "quantity": quantity}],
                 "shipping": SHIPPING, "consent": CONSENT, "use_cashback": use_cashback}
@@ -196,7 +102,7 @@ class MoneyMachine(RuleBasedStateMachine):
         self.books.mall_quantity[out["order_id"]] = quantity
         return (out["order_id"], user)
 
-    @rule(order=mall_orders, action=st.sampled_from(["cancel", "ship", "deliver"]))
+    @step(order=mall_orders, action=st.sampled_from(["cancel", "ship", "deliver"]))
     def mall_step(self, order: tuple[str, str], action: str) -> None:
         order_id, user = order
         if action == "cancel":
@@ -209,13 +115,13 @@ class MoneyMachine(RuleBasedStateMachine):
         self.send("POST", f"/merchant/mall-orders/{order_id}/{action}", "merchant", self.d.owner(s), body,
                   merchant_id=s, allowed=(409,))
 
-    @rule(user=st.sampled_from(USERS), amount=st.sampled_from([50, 100, 777, 5_000, 60_000]),
+    @step(user=st.sampled_from(USERS), amount=st.sampled_from([50, 100, 777, 5_000, 60_000]),
           campaign=st.sampled_from([None, "solitary-elderly"]))
     def donate(self, user: str, amount: int, campaign: str | None) -> None:
         self.send("POST", "/donations", "resident", user, {"amount": amount, "campaign_id": campaign}, keyed=True,
                   allowed=(400, 409))
 
-    @rule(user=st.sampled_from(USERS), mode=st.sampled_from(["all", "fixed", "off"]),
+    @step(user=st.sampled_from(USERS), mode=st.sampled_from(["all", "fixed", "off"]),
           campaign=st.sampled_from([None, "solitary-elderly"]))
     def automatic_gift(self, user: str, mode: str, campaign: str | None) -> None:
         body: dict[str, Any] = {"mode": mode}
@@ -226,7 +132,7 @@ class MoneyMachine(RuleBasedStateMachine):
         self.send("PUT", "/donations/auto", "resident", user, body)
 
     @precondition(lambda self: self.last is not None)
-    @rule()
+    @step()
     def replay(self) -> None:
         """A retried request (same Idempotency-Key, same body) answers the same and moves nothing again."""
         last = self.last
@@ -235,18 +141,22 @@ class MoneyMachine(RuleBasedStateMachine):
         note(f"replay {last.method} {last.path} -> {status}")
         assert (status, out) == (last.status, last.response)
 
-    @rule(days=st.sampled_from([1, 3, 9, 31]))
+    @step(days=st.sampled_from([1, 3, 9, 31]))
     def time_passes(self, days: int) -> None:
+        """Days go by, and with them the five-minute schedules: the gifts unclaimed for 72 hours are back with
+        their senders, and the payouts and automatic top-ups left waiting are done (if the bank answers)."""
         self.d.env.clock.set(self.d.env.clock.now() + timedelta(days=days))
+        self.gifts_come_back()
+        self.sweep_payouts()
 
     @precondition(lambda self: bool(self.closed_unsettled()))
-    @rule()
+    @step()
     def settle(self) -> None:
         """The oldest closed month is settled, as the 1 am schedule would do."""
         self.run_settlement(self.closed_unsettled()[0])
 
     @precondition(lambda self: bool(self.books.settled) and not self.rerun)
-    @rule()
+    @step()
     def settle_again(self) -> None:
         """Staff re-run the latest settled month: nobody is credited twice, the totals stay the same.
         Once per example: a run costs as much as ten other steps, and one re-run shows the point."""
@@ -269,27 +179,29 @@ class MoneyMachine(RuleBasedStateMachine):
     @invariant()
     def the_books_balance(self) -> None:
         d = self.d
+        store = d.store()
+        books_of = ledgers(store)
 
         # wallets: never negative, and the sum of their movements
-        moved: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for mv in d.items("ledger"):
-            moved[mv.user_id][0] += mv.d_charged
-            moved[mv.user_id][1] += mv.d_cashback
         balances = 0
-        for w in d.items("wallet"):
+        for w in store.get("wallet", []):
             assert w.charged_balance >= 0 and w.cashback_balance >= 0, w
-            assert [w.charged_balance, w.cashback_balance] == moved[w.user_id], (w, moved[w.user_id])
+            moved = [sum(mv.d_charged for mv in books_of[w.user_id]), sum(mv.d_cashback for mv in books_of[w.user_id])]
+            assert [w.charged_balance, w.cashback_balance] == moved, (w, moved)
             balances += w.charged_balance + w.cashback_balance
 
-        # money in = balances + what merchants are owed + donations
-        bank = d.env.bank.settled_total() - self.books.bank_start
-        assert bank == self.books.charged_in, (bank, self.books.charged_in)
-        payments = d.items("payment")
+        # money in (the bank's top-ups less its payouts, the settlements' net credits, less what withdrawals took
+        # back for refunded cashback) = balances + what merchants are owed + donations + gifts and payouts on the way
+        bank = d.env.bank
+        net_in = bank.settled_total() - bank.paid_out_total()
+        payments = store.get("payment", [])
         owed = sum(p.paid - p.refunded for p in payments)
-        donated = sum(g.amount for g in d.items("donation"))
+        donated = sum(g.amount for g in store.get("donation", []))
         credited = sum(self.books.settled.values())
-        assert bank + credited == balances + owed + donated, (bank, credited, balances, owed, donated)
-        assert sum(raised for raised, _ in d.items("campaign-total")) == donated
+        on_the_way = pending_gifts(store) + pending_payouts(store)
+        assert net_in + credited - self.books.recovered == balances + owed + donated + on_the_way, (
+            net_in, credited, self.books.recovered, balances, owed, donated, on_the_way)
+        assert sum(raised for raised, _ in store.get("campaign-total", [])) == donated
 
         # per resident-month and program: counter = net eligible spend, accrual = F(counter) = Σ payments
         spend: dict[tuple[str, str, str], int] = defaultdict(int)
@@ -301,7 +213,7 @@ class MoneyMachine(RuleBasedStateMachine):
                 spend[p.user_id, p.month, program] += net
             for program, amount in p.cashback.items():
                 accrued[p.user_id, p.month, program] += amount
-        for m in d.items("month"):
+        for m in store.get("month", []):
             for program in SEASON2.programs:
                 pid = program.program_id
                 c = m.spend.get(pid, 0)
@@ -310,6 +222,11 @@ class MoneyMachine(RuleBasedStateMachine):
                     m, pid, program.cumulative(c), accrued[m.user_id, m.month, pid])
 
         # the mall's stock never goes below zero and comes back with every cancellation
-        stock = [p.stock for p in d.items("product")]
+        stock = [p.stock for p in store.get("product", [])]
         assert stock == [STOCK - sum(self.books.mall_quantity.values())], stock
 
+        # issue 15: the history's balances after, the lifetime counters, top-ups and payouts against the bank, gifts
+        check_histories(store, books_of)
+        check_top_ups(store, books_of, bank, self.books)
+        check_payouts(store, books_of, bank)
+        check_gifts(store, books_of, self.books)

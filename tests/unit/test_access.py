@@ -70,6 +70,7 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("POST", "/staff/merchants/{merchant_id}/malls"): (STAFF, {"mall": "only-seogu"}),
     ("PUT", "/staff/merchants/{merchant_id}/delivery"): (STAFF, {"fee": 0, "min_order": 0, "dongs": ["청라1동"]}),
     ("DELETE", "/staff/merchants/{merchant_id}/delivery"): (STAFF, None),
+    ("PUT", "/staff/merchants/{merchant_id}/location"): (STAFF, {"lat": 37.5455, "lng": 126.676}),
     ("PUT", "/merchant/products/{product_id}"): (MERCHANT, {"mall": "only-seogu", "name": "쌀", "price": 1_000,
                                                             "stock": 5, "shipping_fee": 0}),
     ("GET", "/malls/{mall}/products"): (SIGNED_IN, None),
@@ -94,6 +95,17 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("GET", "/me/tax-id"): (RESIDENT, None),
     ("DELETE", "/me/tax-id"): (RESIDENT, None),
     ("POST", "/staff/donations/nts-export"): (STAFF, {"year": 2020}),
+    ("POST", "/gifts"): (RESIDENT, {"amount": 1_000, "message": "선물"}),
+    ("POST", "/gifts/claim"): (RESIDENT, {"claim_code": "0000-0000-0000-0000"}),
+    ("POST", "/gifts/{gift_id}/cancel"): (RESIDENT_OWNED, None),
+    ("GET", "/gifts"): (RESIDENT, None),
+    ("GET", "/history"): (RESIDENT, None),
+    ("GET", "/history.csv"): (RESIDENT, None),
+    ("GET", "/me/usage-statement"): (RESIDENT, None),
+    ("POST", "/wallet/charges/{charge_id}/cancel"): (RESIDENT_OWNED, None),
+    ("POST", "/wallet/withdrawals"): (RESIDENT, {}),
+    ("PUT", "/wallet/auto-charge"): (RESIDENT, {"mode": "below", "below": 10_000, "amount": 10_000}),
+    ("GET", "/wallet/auto-charge"): (RESIDENT, None),
 }
 
 
@@ -140,8 +152,14 @@ def test_every_route_answers_every_kind_of_caller_as_the_table_says(env: Env, su
     status, mall_order = env.call("POST", "/mall/orders", role="resident", sub="owner", key=new_key(),
                                   body=TABLE[("POST", "/mall/orders")][1])
     assert status == 201, mall_order
+    status, gift = env.call("POST", "/gifts", role="resident", sub="owner", key=new_key(), body={"amount": 1_000})
+    assert status == 201, gift
+    status, top_up = env.call("POST", "/wallet/charges", role="resident", sub="owner", key=new_key(),
+                              body={"amount": 1_000})
+    assert status == 201, top_up
     ids = {"merchant_id": shop, "payment_id": payment["payment_id"], "month": "2020-03", "post_id": "no-such-post",
-           "product_id": "rice", "mall": "only-seogu", "campaign_id": "solitary-elderly"}
+           "product_id": "rice", "mall": "only-seogu", "campaign_id": "solitary-elderly", "gift_id": gift["gift_id"],
+           "charge_id": top_up["charge_id"]}
     callers: dict[str, dict[str, Any]] = {
         "resident": {"role": "resident", "sub": "owner"},
         "another resident": {"role": "resident", "sub": "intruder"},

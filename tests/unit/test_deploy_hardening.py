@@ -1,7 +1,7 @@
 """The deployable template's protections (issue 14), checked on the merge file: the API stage's throttle and
 access log, the gateway's own answers in the error shape, reserved concurrency, the scheduled functions'
-failed runs, encryption with customer keys, the buckets of personal data, the key policies, the two user pools (MFA), and
-checkov's waivers (infra/checkov.yaml, each with a test here where the waived check half applies)."""
+failed runs, encryption with customer keys, the buckets of personal data, the key policies, and checkov's waivers
+(infra/checkov.yaml, each with a test here where the waived check half applies). The user pools: test_deploy_identity.py."""
 
 from __future__ import annotations
 
@@ -160,6 +160,7 @@ def test_every_function_has_reserved_concurrency_so_an_api_flood_cannot_starve_s
     assert reserved["APIHandler"] == "ApiConcurrency"
     assert reserved["SettlementWorker"] == "SettlementWorkerConcurrency"
     assert reserved["NoticeUploads"] == "NoticeUploadsConcurrency"
+    assert reserved["AutoCharge"] == "AutoChargeConcurrency"
     assert {reserved[f] for f in scheduled_functions()} == {"ScheduledConcurrency"}
     # an SQS source never invokes past the reservation (a throttled batch would count towards the DLQ)
     for function in queue_workers():
@@ -176,7 +177,8 @@ def test_every_function_has_reserved_concurrency_so_an_api_flood_cannot_starve_s
 
 def test_the_scheduled_functions_send_a_run_that_failed_after_its_retries_to_a_queue_with_an_alarm():
     r = resources()
-    assert scheduled_functions() == ["MonthlySettlement", "NewsSchedule", "PurgeShippingData"]
+    assert scheduled_functions() == ["CashoutSweep", "MonthlySettlement", "NewsSchedule", "PurgeShippingData",
+                                     "ReturnUnclaimedGifts"]
     queues = set()
     for function in scheduled_functions():
         config = r[function]["Properties"]["EventInvokeConfig"]
@@ -196,6 +198,24 @@ def test_the_scheduled_functions_send_a_run_that_failed_after_its_retries_to_a_q
     assert (alarm["MetricName"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
         "ApproximateNumberOfMessagesVisible", "GreaterThanThreshold", 0)
     assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_the_automatic_top_up_reads_the_tables_stream_of_wallets_only_and_gives_up_on_a_record_to_the_alarmed_queue():
+    r = resources()
+    assert r["MainTable"]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    source = r["AutoCharge"]["Properties"]["Events"]["AutoChargeDynamodbEventSource"]["Properties"]
+    assert source["Stream"] == {"Fn::GetAtt": ["MainTable", "StreamArn"]}   # not Chalice's placeholder
+    assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert 0 < source["MaximumRetryAttempts"] <= 10 and source["BisectBatchOnFunctionError"] is True
+    (pattern,) = [json.loads(f["Pattern"]) for f in source["FilterCriteria"]["Filters"]]
+    assert pattern == {"dynamodb": {"NewImage": {"entry": {"S": ["wallet"]}, "auto_below": {"N": [{"exists": True}]}}}}
+    queue = source["DestinationConfig"]["OnFailure"]["Destination"]
+    assert queue == {"Fn::GetAtt": ["ScheduledFailuresQueue", "Arn"]}
+    granted = [x for s in statements(template(), "AutoCharge") if "sqs:SendMessage" in as_list(s["Action"])
+               for x in as_list(s["Resource"])]
+    assert granted == [queue]
+    stream = [s for s in statements(template(), "AutoCharge") if "dynamodb:GetRecords" in as_list(s["Action"])]
+    assert [as_list(s["Resource"]) for s in stream] == [[{"Fn::Sub": "${MainTable.Arn}/stream/*"}]]
 
 
 # ---- 5. encryption with customer keys --------------------------------------------------------------------
@@ -311,59 +331,6 @@ def test_every_symmetric_key_rotates_and_the_hmac_key_which_cannot_is_the_only_e
 def test_every_queue_is_encrypted_at_rest():
     for name, queue in of_type(resources(), "AWS::SQS::Queue").items():
         assert queue["Properties"].get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue["Properties"], name
-
-
-# ---- 8. MFA -------------------------------------------------------------------------------------------
-
-def test_staff_sign_in_to_their_own_pool_with_an_authenticator_app_and_residents_may_opt_in():
-    r = resources()
-    staff, residents = r["StaffUserPool"], r["UserPool"]
-    for pool in (staff, residents):
-        assert pool["Condition"] == "InCloud"
-        assert (pool["DeletionPolicy"], pool["UpdateReplacePolicy"]) == ("Retain", "Retain")
-        assert pool["Properties"]["DeletionProtection"] == "ACTIVE"
-        assert pool["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
-        assert pool["Properties"]["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]   # an authenticator app, no SMS
-        assert "SmsConfiguration" not in pool["Properties"]
-    # Cognito cannot require MFA of one group: staff have a pool that requires it of everyone in it
-    assert staff["Properties"]["MfaConfiguration"] == "ON"
-    assert residents["Properties"]["MfaConfiguration"] == "OPTIONAL"
-    password = staff["Properties"]["Policies"]["PasswordPolicy"]
-    assert password["MinimumLength"] >= 14 and password["TemporaryPasswordValidityDays"] <= 1
-    assert all(password[k] is True for k in ("RequireLowercase", "RequireUppercase", "RequireNumbers",
-                                                "RequireSymbols"))
-    residents_password = residents["Properties"]["Policies"]["PasswordPolicy"]
-    assert password["MinimumLength"] > residents_password["MinimumLength"]
-    # the staff pool's tokens last 30-60 minutes, refreshed for a working day at most
-    client = r["StaffUserPoolClient"]["Properties"]
-    assert client["UserPoolId"] == {"Ref": "StaffUserPool"}
-    assert client["TokenValidityUnits"] == {"IdToken": "minutes", "AccessToken": "minutes", "RefreshToken": "hours"}
-    assert 30 <= client["IdTokenValidity"] <= 60 and 30 <= client["AccessTokenValidity"] <= 60
-    assert client["RefreshTokenValidity"] <= 12
-    assert client["IdTokenValidity"] <= r["UserPoolClient"]["Properties"]["IdTokenValidity"]
-    # staff are whoever is in the staff pool: no group anywhere is called staff, and the staff pool has none
-    pools = {name: v["Properties"]["UserPoolId"]["Ref"] for name, v in r.items()
-             if v.get("Type") == "AWS::Cognito::UserPoolGroup"}
-    assert set(pools.values()) == {"UserPool"}
-    assert "staff" not in {r[name]["Properties"]["GroupName"] for name in pools}
-
-
-def test_the_staff_pools_outputs_exist_cloud_only_and_reach_every_function():
-    outputs = template()["Outputs"]
-    expected = {
-        "StaffAuthJwksUrl": {"Fn::Sub": "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${StaffUserPool}"
-                                        "/.well-known/jwks.json"},
-        "StaffAuthIssuer": {"Fn::Sub": "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}/${StaffUserPool}"},
-        "StaffAuthAudience": {"Ref": "StaffUserPoolClient"},
-        "StaffUserPoolId": {"Ref": "StaffUserPool"},
-    }
-    for key, value in expected.items():
-        assert outputs[key] == {"Condition": "InCloud", "Value": value}, key
-    for function in FUNCTIONS:
-        env = resources()[function]["Properties"]["Environment"]["Variables"]
-        for key, name in (("StaffAuthJwksUrl", "STAFF_AUTH_JWKS_URL"), ("StaffAuthIssuer", "STAFF_AUTH_ISSUER"),
-                          ("StaffAuthAudience", "STAFF_AUTH_AUDIENCE")):
-            assert env[name] == {"Fn::If": ["InCloud", expected[key], {"Ref": "AWS::NoValue"}]}, (function, name)
 
 
 # ---- 9. checkov's waivers -----------------------------------------------------------------------------

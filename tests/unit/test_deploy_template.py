@@ -11,7 +11,8 @@ from moto.cloudformation.parsing import resource_class_from_type
 from infra import merge
 from tests.support import ROOT
 
-FUNCTIONS = ["APIHandler", "MonthlySettlement", "SettlementWorker", "PurgeShippingData", "NoticeUploads", "NewsSchedule"]
+FUNCTIONS = ["APIHandler", "MonthlySettlement", "SettlementWorker", "PurgeShippingData", "NoticeUploads", "NewsSchedule",
+             "ReturnUnclaimedGifts", "AutoCharge", "CashoutSweep"]
 
 
 def template() -> dict[str, Any]:
@@ -94,6 +95,7 @@ def test_only_the_api_uses_the_personal_data_key_and_only_the_worker_writes_repo
     assert buckets["APIHandler"] == {json.dumps({"Fn::Sub": "${ExportsBucket.Arn}/nts/*"})}
     assert buckets["NoticeUploads"] == {json.dumps({"Fn::Sub": "${NoticesBucket.Arn}/errors/*"})}
     assert buckets["MonthlySettlement"] == buckets["PurgeShippingData"] == buckets["NewsSchedule"] == set()
+    assert buckets["ReturnUnclaimedGifts"] == buckets["AutoCharge"] == buckets["CashoutSweep"] == set()
     sqs = {json.dumps(r) for s in statements(t, "PurgeShippingData")
            if any(a.startswith("sqs:") for a in as_list(s["Action"])) for r in as_list(s["Resource"])}
     assert sqs == {json.dumps({"Fn::GetAtt": ["ScheduledFailuresQueue", "Arn"]})}   # its failed runs only

@@ -253,6 +253,33 @@ def test_query_and_path_parameters_are_refused_just_outside_the_document(env: En
     probe_parameter(env, "/malls/{mall}/products", "mall", refused=404)
 
 
+def test_a_shop_s_location_and_a_search_s_radius_and_point_are_refused_just_outside_the_document(env: Env):
+    shop = env.register_merchant(number=business_number(4242))
+    for at in ("lat", "lng"):
+        bounds = field("LocationIn", (at,))
+        low, high = bounds["minimum"], bounds["maximum"]
+        probe(env, "PUT", f"/staff/merchants/{shop}/location", "LocationIn", {"lat": 37.5455, "lng": 126.6761}, (at,),
+              [low, high, round(low - 0.000001, 6), round(high + 0.000001, 6), "37.5", None], role="staff")
+    (radius,) = [p for p in DOC["paths"]["/merchants"]["get"]["parameters"] if p["name"] == "radius"]
+    (near,) = [p for p in DOC["paths"]["/merchants"]["get"]["parameters"] if p["name"] == "near"]
+    check_radius, check_near = validator(radius["schema"]), validator(near["schema"])
+    for value in edges(radius["schema"]):
+        status, out = env.call("GET", f"/merchants?near=37.5455,126.6761&radius={value}", role="resident", sub="r")
+        assert (status == 200) == check_radius.is_valid(value), (value, out)
+    within: dict[str, list[float]] = near["schema"]["x-within"]
+
+    def documented(value: str) -> bool:
+        if not check_near.is_valid(value):
+            return False
+        lat, lng = map(float, value.split(","))
+        return within["lat"][0] <= lat <= within["lat"][1] and within["lng"][0] <= lng <= within["lng"][1]
+
+    for value in ("37.5455,126.6761", "37.71,126.82", "37.4,126.48", "37.711,126.6761", "37.5455,126.479", "-37,126",
+                  "37.5455", "37.5455,126.6761,0", "37.5455, 126.6761", "3e1,126", "37.5455,126.6761\n"):
+        status, out = env.call("GET", f"/merchants?near={quote(value)}", role="resident", sub="r")
+        assert status == (200 if documented(value) else 400), (value, out)
+
+
 # ---- what a pattern cannot test at the edges: character by character -------------------------------------
 
 

@@ -28,7 +28,7 @@ from tests.support import ROOT, Env
 DOC = build(declared(), include_local=True)
 SCHEMAS: dict[str, Any] = DOC["components"]["schemas"]
 AREAS = {"wallet", "payments", "merchants", "catalogue", "orders", "malls", "donations", "settlement", "news",
-         "policies", "audit", "system"}
+         "policies", "audit", "system", "history", "gifts"}
 TIMESTAMP = re.compile(r"(^|_)(at|now)$")
 VERBS = ("get", "put", "post", "delete", "patch")
 
@@ -310,8 +310,9 @@ def test_409_lists_the_business_refusals_each_operation_can_make():
 
 
 def test_the_idempotency_key_is_required_where_the_contract_requires_it_and_optional_where_it_is_optional():
-    required = {"charge_wallet", "create_payment", "refund_payment", "place_order", "place_mall_order", "donate"}
-    optional = {"cancel_order", "cancel_mall_order", "reject_order"}
+    required = {"charge_wallet", "create_payment", "refund_payment", "place_order", "place_mall_order", "donate",
+                "withdraw"}
+    optional = {"cancel_order", "cancel_mall_order", "reject_order", "cancel_charge"}
     for _, _, op in operations():
         keys = [p for p in op.get("parameters", []) if p["name"] == "Idempotency-Key"]
         if op["operationId"] in required:
@@ -325,3 +326,31 @@ def test_a_month_in_a_path_is_documented_as_a_month(path: str):
     for method in DOC["paths"][path]:
         (param,) = [p for p in DOC["paths"][path][method]["parameters"] if p["in"] == "path"]
         assert param["schema"]["pattern"] == MONTH_PATTERN
+
+
+def test_the_meter_a_shop_s_rate_and_shops_near_me_are_documented_with_their_bounds():
+    from chalicelib.domain.geo import RADIUS_DEFAULT_M, RADIUS_MAX_M, SEARCH_AREA, SEOGU
+    from chalicelib.web.schemas.merchants import NEAR_PATTERN
+
+    assert set(field("MonthOut", "meter", "[]")["required"]) == {
+        "program_id", "applies_to", "eligible_spend", "rate_bp", "until_next", "next_rate_bp"}
+    assert operation("get_merchant")["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/MerchantDetailOut"}
+    assert "cashback_rate_bp" in SCHEMAS["MerchantDetailOut"]["required"]
+    assert {"location", "distance_m"} <= set(field("MerchantList", "items", "[]")["required"])
+    for model in ("MerchantIn", "MerchantOut"):
+        assert "location" in SCHEMAS[model]["properties"], model
+    lat, lng = field("LocationIn", "lat"), field("LocationIn", "lng")
+    assert (lat["minimum"], lat["maximum"], lng["minimum"], lng["maximum"]) == (
+        SEOGU.south, SEOGU.north, SEOGU.west, SEOGU.east)
+    assert SCHEMAS["LocationIn"]["required"] == ["lat", "lng"]
+    assert operation("set_location")["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/LocationIn"}
+    params = {p["name"]: p for p in DOC["paths"]["/merchants"]["get"]["parameters"]}
+    assert {"near", "radius", "category", "dong", "benefit_plus", "delivery", "limit", "next"} <= set(params)
+    assert (params["radius"]["schema"]["minimum"], params["radius"]["schema"]["maximum"],
+            params["radius"]["schema"]["default"]) == (1, RADIUS_MAX_M, RADIUS_DEFAULT_M) == (1, 5_000, 1_000)
+    assert params["near"]["schema"]["pattern"] == NEAR_PATTERN
+    assert params["near"]["schema"]["x-within"] == {"lat": [SEARCH_AREA.south, SEARCH_AREA.north],
+                                                    "lng": [SEARCH_AREA.west, SEARCH_AREA.east]}
+    assert params["category"]["schema"]["maxLength"] == 40

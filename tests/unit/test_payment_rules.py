@@ -43,7 +43,8 @@ def test_cashback_is_drawn_first_and_only_the_charged_part_earns():
     assert out.payment.cashback == {"city-base": 280, "gu-extra": 70, "benefit-plus": 0}
     assert (out.wallet.charged_balance, out.wallet.cashback_balance) == (43_000, 0)
     assert out.movement == Movement("u", "p1", "payment", "p1", -7_000, -3_000, "2020-03-01T10:00:00+09:00", "m",
-                                    gross=10_000, discount=0)
+                                    gross=10_000, discount=0, charged_after=43_000, cashback_after=0, seq=2,
+                                    channel="store")  # fmt: skip
 
 
 def test_a_resident_may_keep_the_cashback_and_pay_from_charged_only():
@@ -78,7 +79,8 @@ def test_refund_returns_the_charged_part_first_and_reverses_accruals():
     paid = apply_payment(wallet, ResidentMonth("u", "2020-03"), SEASON2, req(10_000))
     partial = apply_refund(paid.payment, paid.wallet, paid.month, SEASON2, 8_000, movement_id="mv", at=AT)
     assert (partial.to_charged, partial.to_cashback) == (7_000, 1_000)
-    assert partial.movement == Movement("u", "mv", "refund", paid.payment.payment_id, 7_000, 1_000, AT, "m")
+    assert partial.movement == Movement("u", "mv", "refund", paid.payment.payment_id, 7_000, 1_000, AT, "m",
+                                        charged_after=50_000, cashback_after=1_000, seq=3, channel="store")
     assert partial.month.eligible_spend == 0
     assert partial.payment.cashback == {"city-base": 0, "gu-extra": 0, "benefit-plus": 0}
     assert partial.payment.status == "partially_refunded"
@@ -115,7 +117,8 @@ def test_charging_is_refused_whole_above_the_monthly_limit_or_the_balance_limit(
     month = ResidentMonth("u", "2020-03", charged=900_000)
     topped = apply_charge(wallet, month, 100_000, SEASON2, charge_id="chg", movement_id="mv", at=AT)
     assert topped.month.charged == 1_000_000
-    assert topped.movement == Movement("u", "mv", "charge", "chg", 100_000, 0, AT)
+    assert topped.movement == Movement("u", "mv", "charge", "chg", 100_000, 0, AT, charged_after=100_000,
+                                       cashback_after=0, seq=2)
     with pytest.raises(LimitExceeded):
         apply_charge(wallet, month, 100_001, SEASON2, charge_id="chg", movement_id="mv", at=AT)
     rich = Wallet("u", "청라1동", charged_balance=1_500_000, cashback_balance=400_000, version=1)

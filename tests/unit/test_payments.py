@@ -26,6 +26,7 @@ def test_payment_at_a_plain_merchant_draws_cashback_first_and_accrues_by_tier(en
     assert p["cashback"] == {"city-base": 12_000 + 1_000, "gu-extra": 3_500, "benefit-plus": 0}
     w = env.wallet("alice")
     assert w["charged_balance"] == 150_000
+    meter = w["month"].pop("meter")  # the live meter: tests/unit/test_meter.py
     assert w["month"] == {
         "month": "2020-03",
         "eligible_spend": 350_000,
@@ -33,6 +34,8 @@ def test_payment_at_a_plain_merchant_draws_cashback_first_and_accrues_by_tier(en
         "pending_cashback": 16_500,
         "pending_by_program": {"city-base": 13_000, "gu-extra": 3_500, "benefit-plus": 0},
     }
+    assert [(m["program_id"], m["rate_bp"], m["until_next"]) for m in meter] == [
+        ("city-base", 200, 150_000), ("gu-extra", 100, 150_000), ("benefit-plus", 200, 1_000_000)]
 
 
 def test_a_million_won_month_at_ordinary_shops_is_pending_26000_won(env: Env):

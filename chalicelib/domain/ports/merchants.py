@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
-from chalicelib.domain.merchant import Delivery, Merchant
+from chalicelib.domain.geo import CellRange, Location
+from chalicelib.domain.merchant import Delivery, Merchant, Spot
 from chalicelib.domain.orders import MenuItem, Product
 from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
 
@@ -13,7 +15,8 @@ class Merchants(Protocol):
     def want(self, batch: Batch, merchant_id: str) -> Slot[Merchant | None]: ...
 
     def stage_add(self, tx: Tx, merchant: Merchant) -> None:
-        """Register a merchant; a business number registers one merchant only (the commit: `Conflict`)."""
+        """Register a merchant; a business number registers one merchant only (the commit: `Conflict`). A
+        merchant with a location gets its spot in the map index in the same transaction."""
         ...
 
     def stage_malls(self, tx: Tx, merchant_id: str, malls: tuple[str, ...]) -> None:
@@ -25,10 +28,21 @@ class Merchants(Protocol):
         commit."""
         ...
 
+    def stage_location(self, tx: Tx, merchant: Merchant, location: Location) -> None:
+        """Move a merchant (as read, `merchant.location` its location then) to `location`: the merchant and its
+        spot in the map index together. The commit is `Contention` if the merchant's location changed since
+        it was read, or the merchant is gone."""
+        ...
+
+    def spots(self, ranges: Sequence[CellRange]) -> list[Spot]:
+        """The spots of the map index in these cell ranges (one query per range), in no particular order."""
+        ...
+
     def find(
-        self, dong: str | None, benefit_plus: bool | None, delivery: bool | None, limit: int, cursor: str | None
+        self, dong: str | None, benefit_plus: bool | None, delivery: bool | None, limit: int, cursor: str | None,
+        category: str | None = None,
     ) -> Page[Merchant]:
-        """Registered merchants in registration order, filtered."""
+        """Registered merchants in registration order, filtered (`category`: exactly that category)."""
         ...
 
 

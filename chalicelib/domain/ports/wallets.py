@@ -36,6 +36,18 @@ class Wallets(Protocol):
         """Every movement of the resident's wallet, oldest first."""
         ...
 
+    def history(
+        self, user_id: str, month: str | None, limit: int, cursor: str | None, *, oldest_first: bool = False
+    ) -> Page[Movement]:
+        """One page of the wallet's movements of `month` (KST; None: all), newest first (or oldest first), in
+        one Query: by time, and within one second in the order they were made (`Movement.seq`). A cursor made
+        for another resident's or another month's list is `ValidationFailed`."""
+        ...
+
+    def movements_in(self, user_id: str, period: str) -> list[Movement]:
+        """Every movement of a KST year (`YYYY`) or month (`YYYY-MM`), oldest first, in one Query."""
+        ...
+
     def in_shard(self, shard: int, cursor: str | None, limit: int) -> Page[Wallet]:
         """One page of the wallets of a settlement shard."""
         ...

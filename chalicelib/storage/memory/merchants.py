@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from chalicelib.domain.errors import Conflict, NotFound
-from chalicelib.domain.merchant import Delivery, Merchant
+from chalicelib.domain.geo import INDEX_PRECISION, POINT_PRECISION, CellRange, Location, geohash
+from chalicelib.domain.merchant import Delivery, Merchant, Spot, spot_of
 from chalicelib.domain.orders import MenuItem, Product
 from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
 from chalicelib.storage.memory.table import Change, MemoryTable, absent, page, put
@@ -26,6 +28,8 @@ class MemoryMerchants:
 
         tx.add(absent(("bizno", merchant.business_number), merchant.merchant_id, taken))
         tx.add(absent(("merchant", merchant.merchant_id), merchant, taken))
+        if merchant.location is not None:
+            tx.add(put(_spot_key(merchant.merchant_id, merchant.location), spot_of(merchant, merchant.location)))
 
     def stage_malls(self, tx: Tx, merchant_id: str, malls: tuple[str, ...]) -> None:
         tx.add(Change(("merchant", merchant_id), lambda m: replace(m, malls=malls), lambda m: m is not None,
@@ -35,17 +39,43 @@ class MemoryMerchants:
         tx.add(Change(("merchant", merchant_id), lambda m: replace(m, delivery=delivery), lambda m: m is not None,
                       lambda: NotFound("no such merchant")))
 
+    def stage_location(self, tx: Tx, merchant: Merchant, location: Location) -> None:
+        was = merchant.location
+        tx.add(Change(("merchant", merchant.merchant_id), lambda m: replace(m, location=location),
+                      lambda m: m is not None and m.location == was))
+        new = _spot_key(merchant.merchant_id, location)
+        if was is not None and _spot_key(merchant.merchant_id, was) != new:
+            tx.add(put(_spot_key(merchant.merchant_id, was), None))
+        tx.add(put(new, spot_of(merchant, location)))
+
+    def spots(self, ranges: Sequence[CellRange]) -> list[Spot]:
+        """The spots whose keys lie in the ranges (a dict has no partitions to query: every spot is looked at,
+        and the contract tests hold the answer to DynamoDB's one query per range)."""
+        found: list[Spot] = []
+        for r in ranges:
+            found.extend(spot for (_, key), spot in self._t.scan("spot")
+                         if key.startswith(f"GEO#{r.partition}|") and r.holds(key.split("|", 1)[1]))
+        return found
+
     def find(
-        self, dong: str | None, benefit_plus: bool | None, delivery: bool | None, limit: int, cursor: str | None
+        self, dong: str | None, benefit_plus: bool | None, delivery: bool | None, limit: int, cursor: str | None,
+        category: str | None = None,
     ) -> Page[Merchant]:
         rows = [
             (f"{m.created_at}#{m.merchant_id}", m)
             for _, m in self._t.scan("merchant")
             if (dong is None or m.dong == dong)
+            and (category is None or m.category == category)
             and (benefit_plus is None or m.benefit_plus == benefit_plus)
             and (delivery is None or (m.delivery is not None) == delivery)
         ]
         return page(rows, cursor, limit, "merchants")
+
+
+def _spot_key(merchant_id: str, at: Location) -> tuple[str, str]:
+    """The DynamoDB keys of a spot, joined: `GEO#<geohash5>|<geohash9>#<id>`."""
+    point = geohash(at, POINT_PRECISION)
+    return "spot", f"GEO#{point[:INDEX_PRECISION]}|{point}#{merchant_id}"
 
 
 class MemoryCatalogue:

@@ -7,14 +7,12 @@ hold it and the DynamoDB repositories to the same behaviour.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from chalicelib.domain import cursors
 from chalicelib.domain.errors import Contention, ValidationFailed
 from chalicelib.domain.ports.unit import Key, Page
 from chalicelib.storage.wanted import Wanted
@@ -40,9 +38,16 @@ class Change:
 class MemoryTable:
     """Objects by key. Values are frozen dataclasses (or plain values), never changed in place."""
 
+    STREAM_KEPT = 10_000
+    """How many changes the stream keeps (DynamoDB keeps a day's): enough for any test to deliver them."""
+
     def __init__(self) -> None:
         self.items: dict[Key, Any] = {}
         self.lock = threading.RLock()
+        self.stream: dict[int, tuple[Key, Any, Any]] = {}
+        """The twin of the table's stream: every committed write as (key, old value, new value), by a sequence
+        number that only grows (`stream_seq` is the last one)."""
+        self.stream_seq = 0
 
     def batch(self) -> MemoryBatch:
         return MemoryBatch(self)
@@ -74,11 +79,15 @@ class MemoryTable:
             return [(k, v) for k, v in self.items.items() if k[0] == kind]
 
     def _apply(self, change: Change) -> None:
-        value = change.apply(self.items.get(change.key))
+        old = self.items.get(change.key)
+        value = change.apply(old)
         if value is None:
             self.items.pop(change.key, None)
         else:
             self.items[change.key] = value
+        self.stream_seq += 1
+        self.stream[self.stream_seq] = (change.key, old, value)
+        self.stream.pop(self.stream_seq - self.STREAM_KEPT, None)
 
 
 class MemoryBatch(Wanted):
@@ -154,17 +163,13 @@ def page(
 
 
 def _encode(scope: str, after: str) -> str:
-    raw = json.dumps({"scope": scope, "after": after}, ensure_ascii=False, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+    return cursors.pack({"scope": scope, "after": after})
 
 
 def _decode(cursor: str | None, scope: str) -> str | None:
     if cursor is None:
         return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError) as exc:
-        raise ValidationFailed("next is not a valid cursor") from exc
-    if not isinstance(data, dict) or data.get("scope") != scope or not isinstance(data.get("after"), str):
+    data = cursors.unpack(cursor)
+    if data.get("scope") != scope or not isinstance(data.get("after"), str):
         raise ValidationFailed("next is not a valid cursor for this list")
     return str(data["after"])

@@ -37,11 +37,26 @@ class MemoryWallets:
 
     def stage_movement(self, tx: Tx, movement: Movement) -> None:
         mv = movement
-        tx.add(absent(("ledger", f"{mv.user_id}#{mv.created_at}#{mv.movement_id}"), mv))
+        tx.add(absent(("ledger", f"{mv.user_id}#{_sort_key(mv)}"), mv))
 
     def movements(self, user_id: str) -> list[Movement]:
-        rows = [(k[1], v) for k, v in self._t.scan("ledger") if v.user_id == user_id]
-        return [v for _, v in sorted(rows, key=lambda r: r[0])]
+        return self.movements_in(user_id, "")
+
+    def history(
+        self, user_id: str, month: str | None, limit: int, cursor: str | None, *, oldest_first: bool = False
+    ) -> Page[Movement]:
+        rows = self._rows(user_id, month or "")
+        scope = f"history:{user_id}:{month or ''}:{'oldest' if oldest_first else 'newest'}"
+        return page(rows, cursor, limit, scope, newest_first=not oldest_first)
+
+    def movements_in(self, user_id: str, period: str) -> list[Movement]:
+        return [v for _, v in sorted(self._rows(user_id, period), key=lambda r: r[0])]
+
+    def _rows(self, user_id: str, period: str) -> list[tuple[str, Movement]]:
+        """The resident's movements whose KST time starts with `period` (a month, a year, or "" for all)."""
+        prefix = f"{period}-" if period else ""
+        return [(_sort_key(v), v) for _, v in self._t.scan("ledger")
+                if v.user_id == user_id and v.created_at.startswith(prefix)]
 
     def in_shard(self, shard: int, cursor: str | None, limit: int) -> Page[Wallet]:
         rows = [(w.user_id, w) for _, w in self._t.scan("wallet") if shard_of(w.user_id, self.shards) == shard]
@@ -49,3 +64,8 @@ class MemoryWallets:
 
     def months_of(self, user_ids: list[str], month: str) -> dict[str, ResidentMonth]:
         return {u: self._t.get(("month", f"{u}#{month}")) or ResidentMonth(u, month) for u in user_ids}
+
+
+def _sort_key(mv: Movement) -> str:
+    """As the DynamoDB ledger's sort key orders them: time, then the wallet's version after, then the id."""
+    return f"{mv.created_at}#{mv.seq:012d}#{mv.movement_id}"

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chalicelib.web.api import RESIDENTS, Call, Routes
-from chalicelib.web.schemas.wallet import ChargeIn, ChargeOut, LimitsOut, MonthOut, OpenWalletIn, WalletOut
+from chalicelib.web.schemas.wallet import (
+    ChargeIn,
+    ChargeOut,
+    LimitsOut,
+    MeterLineOut,
+    MonthOut,
+    OpenWalletIn,
+    WalletOut,
+)
 
 if TYPE_CHECKING:
     from chalicelib.handlers.wallet import WalletView
@@ -27,6 +35,9 @@ def wallet_out(view: WalletView) -> WalletOut:
             charged=month.charged,
             pending_cashback=month.pending_cashback,
             pending_by_program={p: month.pending.get(p, 0) for p in policy.program_ids},
+            meter=[MeterLineOut(program_id=m.program_id, applies_to=m.applies_to, eligible_spend=m.eligible_spend,
+                                rate_bp=m.rate_bp, until_next=m.until_next, next_rate_bp=m.next_rate_bp)
+                   for m in view.meter],
         ),
         limits=LimitsOut(monthly_charge_limit=policy.monthly_charge_limit, balance_limit=policy.balance_limit),
     )

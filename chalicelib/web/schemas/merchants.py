@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.dongs import DONGS
+from chalicelib.domain.geo import (
+    RADIUS_DEFAULT_M,
+    RADIUS_MAX_M,
+    RADIUS_MIN_M,
+    SEARCH_AREA,
+    SEOGU,
+    Location,
+    in_search_area,
+    location,
+)
 from chalicelib.domain.merchant import BENEFIT_PLUS_RATES, MALL_YUMYUM, MALLS, mall_eligible, normalise_business_number
 from chalicelib.web.schemas.common import (
     Dong,
@@ -43,6 +53,19 @@ class DeliveryIn(Strict):
                      no_repeats("repeats a dong")]
 
 
+class LocationIn(Strict):
+    """WGS84 degrees inside Seo-gu's bounding box (the bounds are the document's minimum and maximum); kept to
+    6 decimals."""
+
+    lat: Annotated[float, Field(ge=SEOGU.south, le=SEOGU.north, allow_inf_nan=False,
+                                description="Latitude, degrees north.")]
+    lng: Annotated[float, Field(ge=SEOGU.west, le=SEOGU.east, allow_inf_nan=False,
+                                description="Longitude, degrees east.")]
+
+    def value(self) -> Location:
+        return location(self.lat, self.lng)
+
+
 class MerchantIn(Strict):
     """Besides each field's own rule: a Benefit Plus merchant needs a `discount_rate` of 3, 5 or 7, any other
     none (absent, null or 0); a seller on `yumyum` must be in the food industrial complex (`food_complex`
@@ -70,6 +93,8 @@ class MerchantIn(Strict):
     malls: Annotated[list[NamedMall], Field(max_length=len(MALLS)), no_repeats("repeats a mall")] = []  # noqa: RUF012
     food_complex: bool = Field(default=False, validate_default=True,
                                description=f"In the district's food industrial complex: needed to sell on {MALL_YUMYUM}.")
+    location: LocationIn | None = Field(default=None, description="Where the shop is (shops near me); staff may "
+                                                                  "record or move it later.")
 
     @field_validator("discount_rate")
     @classmethod
@@ -99,6 +124,11 @@ class DeliveryOut(Out):
     dongs: list[str]
 
 
+class LocationOut(Out):
+    lat: float
+    lng: float
+
+
 class MerchantOut(Out):
     merchant_id: str
     name: str
@@ -109,18 +139,65 @@ class MerchantOut(Out):
     delivery: DeliveryOut | None
     malls: list[str]
     food_complex: bool
+    location: LocationOut | None = Field(description="Where the shop is; null until staff record it.")
 
 
 class MerchantRegisteredOut(MerchantOut):
     business_number: str
 
 
+class MerchantDetailOut(MerchantOut):
+    cashback_rate_bp: int | None = Field(
+        description="For a resident: the total rate (basis points) the next eligible won they pay at this shop "
+                    "earns now — the sum over the programs covering a payment here of the rate of their tier, a "
+                    "program whose monthly budget is used up counting 0; 0 at a shop the resident acts for. (A "
+                    "배달서구 order from a shop outside Benefit Plus also earns the benefit-plus program.) Null for "
+                    "merchants and staff."
+    )
+
+
+class MerchantFoundOut(MerchantOut):
+    distance_m: int | None = Field(description="With `near`: metres from that point (great-circle, rounded); "
+                                               "otherwise null.")
+
+
 class MerchantList(Out):
-    items: list[MerchantOut]
+    items: list[MerchantFoundOut]
     next: str | None
+
+
+NEAR_PATTERN = r"^-?[0-9]{1,2}(\.[0-9]{1,12})?,-?[0-9]{1,3}(\.[0-9]{1,12})?$"
+AREA = (f"latitude {SEARCH_AREA.south:.2f}–{SEARCH_AREA.north:.2f}, longitude {SEARCH_AREA.west:.2f}–"
+        f"{SEARCH_AREA.east:.2f}")
+NEAR_RULE = f"must be `lat,lng` (WGS84 degrees) within 5 km of Seo-gu: {AREA}"
+
+
+def near_point(text: str) -> Location:
+    """`near` as a location (its shape already checked by `NEAR_PATTERN`)."""
+    lat, lng = text.split(",")
+    return location(float(lat), float(lng))
 
 
 class MerchantsQuery(PageQuery):
     dong: Dong | None = Field(default=None, description="One of the 22 dongs: the shops located there.")
     benefit_plus: bool | None = None
     delivery: bool | None = None
+    category: Text40 | None = Field(default=None, description="Only shops of exactly this category.")
+    near: Annotated[
+        str,
+        StringConstraints(pattern=NEAR_PATTERN),
+        Rule(lambda v: in_search_area(near_point(v)), NEAR_RULE,
+             {"x-within": {"lat": [SEARCH_AREA.south, SEARCH_AREA.north],
+                           "lng": [SEARCH_AREA.west, SEARCH_AREA.east]}}),
+    ] | None = Field(default=None, description=f"A point `lat,lng` (WGS84 degrees) within 5 km of Seo-gu ({AREA}; "
+                                               "`x-within`): only shops with a location within `radius` of it, "
+                                               "nearest first, each with `distance_m`.")
+    radius: Annotated[int, Field(ge=RADIUS_MIN_M, le=RADIUS_MAX_M)] = Field(
+        default=RADIUS_DEFAULT_M, description="Metres from `near` (only with `near`; without it, 400)."
+    )
+
+    @model_validator(mode="after")
+    def _radius_needs_near(self) -> MerchantsQuery:
+        if "radius" in self.model_fields_set and self.near is None:
+            raise PydanticCustomError("rule", "radius is only for a search near a point: give near too")
+        return self
