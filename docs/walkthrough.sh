@@ -72,19 +72,59 @@ call 200 PUT "/staff/merchants/$SELLER_ID/delivery" "$STAFF" '{"fee":3000,"min_o
 SHOP=$($TOKEN merchant owner1 --merchant-id "$SHOP_ID")
 SELLER=$($TOKEN merchant owner2 --merchant-id "$SELLER_ID")
 
+# shops near me: staff record where a shop is (inside Seo-gu); residents search a radius, nearest first
+call 200 PUT "/staff/merchants/$SHOP_ID/location" "$STAFF" '{"lat":37.5368,"lng":126.6425}' |
+  check 'a["location"] == {"lat": 37.5368, "lng": 126.6425}'
+call 200 GET "/merchants?near=37.5360,126.6430&radius=500&benefit_plus=true" "$ALICE" |
+  check 'a["items"][0]["merchant_id"] == "'"$SHOP_ID"'" and 90 < a["items"][0]["distance_m"] < 110'
+
 # a resident opens a wallet, tops up and pays (from cashback first, none yet)
 call 201 POST /wallet "$ALICE" '{"dong":"청라2동","agree_terms":true}' | check 'a["charged_balance"] == 0'
 call 201 POST /wallet/charges "$ALICE" '{"amount":300000}' -H 'Idempotency-Key: top-up-1' |
   check 'a["charged_balance"] == 300000'
+# a whole top-up may go back to the bank within 7 days, while the balance still holds it
+CHARGE_ID=$(call 201 POST /wallet/charges "$ALICE" '{"amount":10000}' -H 'Idempotency-Key: top-up-2' | pick charge_id)
+call 200 POST "/wallet/charges/$CHARGE_ID/cancel" "$ALICE" | check 'a["status"] == "cancelled" and a["charged_balance"] == 300000'
 PAY_ID=$(call 201 POST /payments "$ALICE" '{"merchant_id":"'"$SHOP_ID"'","amount":12000,"use_cashback":true}' \
   -H 'Idempotency-Key: lunch-1' | pick payment_id)
 call 200 GET "/payments/$PAY_ID" "$ALICE" |
   check 'a["paid"] == 11400 and a["cashback"] == {"city-base": 456, "gu-extra": 114, "benefit-plus": 228}'
 call 200 GET "/payments?month=$MONTH&limit=20" "$ALICE" | check 'len(a["items"]) == 1'
+# the live meter: per program, the rate the next eligible won earns, how far to the next tier, the rate after
+call 200 GET /wallet "$ALICE" | check '[(m["program_id"], m["rate_bp"], m["until_next"], m["next_rate_bp"])
+  for m in a["month"]["meter"]][0] == ("city-base", 400, 300000 - 11400, 200)'
+call 200 GET "/merchants/$SHOP_ID" "$ALICE" | check 'a["cashback_rate_bp"] == 400 + 100 + 200'   # all three programs cover it
 
 # the shop refunds part of it (without an amount: everything that is left)
 call 200 POST "/merchant/payments/$PAY_ID/refunds" "$SHOP" '{"amount":5000}' -H 'Idempotency-Key: refund-1' |
   check 'a["status"] == "partially_refunded" and a["refunded"] == 5000'
+
+# 선물하기: a gift of charged money with a one-time claim code (shown once) that another resident claims
+BOB=$($TOKEN resident bob)
+call 201 POST /wallet "$BOB" '{"dong":"검단동","agree_terms":true}' >/dev/null
+CODE=$(call 201 POST /gifts "$ALICE" '{"amount":20000,"message":"생일 축하해"}' -H 'Idempotency-Key: gift-bob-1' |
+  pick claim_code)
+call 201 POST /gifts/claim "$BOB" '{"claim_code":"'"$CODE"'"}' -H 'Idempotency-Key: claim-1' |
+  check 'a["amount"] == 20000 and a["charged_balance"] == 20000'
+call 200 GET /gifts "$ALICE" | check 'a["items"][0]["status"] == "claimed" and "claim_code" not in a["items"][0]'
+# once 60 % of everything charged (gifts received count) is spent, the rest may go back to the bank
+call 201 POST /payments "$BOB" '{"merchant_id":"'"$SELLER_ID"'","amount":12000,"use_cashback":false}' \
+  -H 'Idempotency-Key: bob-pay-1' >/dev/null
+call 201 POST /wallet/withdrawals "$BOB" '{}' -H 'Idempotency-Key: bob-out-1' |
+  check 'a["amount"] == 8000 and a["charged_balance"] == 0'
+call 409 POST /wallet/withdrawals "$ALICE" '{}' -H 'Idempotency-Key: alice-out-1' |   # alice spent less than 60 %
+  check 'a["error"]["code"] == "INVALID_STATE"'
+
+# 자동충전: "below 20,000 won, top up 50,000": a payment that leaves less starts one top-up, without waiting for it
+CAROL=$($TOKEN resident carol)
+call 201 POST /wallet "$CAROL" '{"dong":"가정1동","agree_terms":true}' >/dev/null
+call 201 POST /wallet/charges "$CAROL" '{"amount":30000}' -H 'Idempotency-Key: carol-top-up-1' >/dev/null
+call 200 PUT /wallet/auto-charge "$CAROL" '{"mode":"below","below":20000,"amount":50000}' | check 'a["last"] is None'
+call 201 POST /payments "$CAROL" '{"merchant_id":"'"$SELLER_ID"'","amount":15000,"use_cashback":false}' \
+  -H 'Idempotency-Key: carol-pay-1' | check 'a["from_charged"] == 15000'
+wait_for 'a["last"] is not None and a["last"]["status"] == "charged"' 200 GET /wallet/auto-charge "$CAROL"
+call 200 GET /wallet "$CAROL" | check 'a["charged_balance"] == 30000 - 15000 + 50000'
+# (unclaimed for 72 hours it goes back by itself; the sender may cancel it before: POST /gifts/{id}/cancel)
 
 # 배달서구: the shop's menu, an order priced by the server, the shop's steps (or /reject {"reason"})
 call 200 PUT /merchant/menu "$SHOP" '{"items":[{"item_id":"tteok","name":"떡볶이","price":4500,"available":true}]}' >/dev/null
@@ -131,6 +171,15 @@ call 200 POST /staff/donations/nts-export "$STAFF" '{"year":'"$YEAR"'}' | check 
 # the clock back to real time: this month is settled, its cashback credited, nothing pending
 call 200 DELETE /_local/clock "$STAFF" >/dev/null
 call 200 GET /wallet "$ALICE" | check 'a["month"]["month"] == "'"$MONTH"'" and a["month"]["pending_cashback"] == 0'
+
+# one history of every movement with the balances after it (newest first), the month as CSV for Excel,
+# and the year's usage statement for the income deduction (what was paid from charged money, net of refunds)
+call 200 GET "/history?month=$MONTH&limit=5" "$ALICE" |
+  check 'a["items"][0]["balance"]["charged"] == 300000 - 11400 + 5000 - 20000 - 14825 - 33000'   # the cancelled order: ±0
+OUT=$(mktemp -d)
+call 200 GET "/history.csv?month=$MONTH" "$ALICE" >"$OUT/$MONTH.csv"
+grep -q $'^\xef\xbb\xbfat,type,ref_id,charged,cashback,balance_charged' "$OUT/$MONTH.csv"   # UTF-8 with a BOM
+call 200 GET "/me/usage-statement?year=${MONTH%-*}" "$ALICE" | check 'a["total"] > 0'
 
 # the cashback policy in force; one for next month, proposed by one staff member, approved by another
 call 200 GET /policies/current "$ALICE" >/dev/null
