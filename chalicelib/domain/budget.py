@@ -120,3 +120,28 @@ def changes(month: str, policy: Policy, used: Used, accruals: Mapping[str, int])
         for shard, delta in allocate(slices, amount).items():
             out.append(BudgetChange(month, program.program_id, shard, caps[shard], delta))
     return out
+
+
+@dataclass(frozen=True)
+class BudgetUse:
+    """One program's monthly budget as staff watch it: `used` is what its slices hold (grants less the
+    give-backs of refunds); a program without a budget keeps no slices, so it shows `used` 0 and no
+    `monthly_budget` or `remaining` (None: unlimited)."""
+
+    program_id: str
+    funder: str
+    monthly_budget: int | None
+    used: int
+    remaining: int | None
+
+
+def use_of(policy: Policy, used: Used) -> list[BudgetUse]:
+    """Every program of the month's policy, in the policy's order, with what its budget slices say."""
+    out: list[BudgetUse] = []
+    for p in policy.programs:
+        if p.monthly_budget is None:
+            out.append(BudgetUse(p.program_id, p.funder, None, 0, None))
+            continue
+        slices = slices_for(p.monthly_budget, dict(used.get(p.program_id, {})))
+        out.append(BudgetUse(p.program_id, p.funder, p.monthly_budget, sum(s.used for s in slices), remaining(slices)))
+    return out

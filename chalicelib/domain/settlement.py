@@ -12,6 +12,7 @@ import zlib
 from dataclasses import asdict, dataclass, field, replace
 
 from chalicelib.domain.donations import MODE_FIXED, AutoDonation, auto_amount
+from chalicelib.domain.dongs import DONGS
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ledger import MOVE_CASHBACK, MOVE_RECOVERY, Movement, balances_match, stamped
 from chalicelib.domain.policy import Policy
@@ -202,6 +203,9 @@ class Totals:
     by_program: dict[str, int] = field(default_factory=dict)
     tier_spend: dict[str, list[int]] = field(default_factory=dict)
     dongs: dict[str, list[int]] = field(default_factory=dict)
+    credited_by_dong: dict[str, list[int]] = field(default_factory=dict)
+    """Per dong of the wallet: [residents whose month is settled, cashback credited to them]. Counted from the
+    recorded credit like `by_program`, so a re-run or a retried shard counts each resident once."""
     merchants: dict[str, list[int]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -228,6 +232,9 @@ class Totals:
             self.still_owed += credit.still_owed
             for program_id, amount in credit.accrued.items():
                 self.by_program[program_id] = self.by_program.get(program_id, 0) + amount
+            credited = self.credited_by_dong.setdefault(wallet.dong, [0, 0])
+            credited[0] += 1
+            credited[1] += credit.credited
             if credit.credited - credit.recovered_from_charged != credit.accrued_total + credit.adjustment_applied:
                 self.problem(f"{wallet.user_id}: credited − recovered {credit.credited} != accrued + adjustment")
         for program in policy.programs:
@@ -270,7 +277,8 @@ class Totals:
                     mine[i] += v
                 else:
                     mine.append(v)
-        for table, into in ((other.dongs, self.dongs), (other.merchants, self.merchants)):
+        for table, into in ((other.dongs, self.dongs), (other.credited_by_dong, self.credited_by_dong),
+                            (other.merchants, self.merchants)):
             for k, row in table.items():
                 mine = into.setdefault(k, [0] * len(row))
                 for i, v in enumerate(row):
@@ -298,6 +306,14 @@ class Totals:
         return not self.problems and (
             self.cashback_credited - self.recovered_from_charged == self.accrued + self.adjustments_applied
         )
+
+    def by_dong(self) -> dict[str, tuple[int, int]]:
+        """Each dong with a settled resident: (residents, cashback credited), in the order of the 22 dongs (a
+        name outside them, which no wallet should have, after them). Sums to `settled_residents` and
+        `cashback_credited`."""
+        rank = {d: i for i, d in enumerate(DONGS)}
+        ordered = sorted(self.credited_by_dong.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0]))
+        return {dong: (row[0], row[1]) for dong, row in ordered}
 
     def by_funder(self, policy: Policy) -> dict[str, int]:
         """What each funder owes for the month: the accruals of the programs it funds."""

@@ -60,3 +60,10 @@ def list_products(mall: str, limit: int, cursor: str | None) -> Page[Product]:
     if mall not in MALLS:
         raise NotFound("no such mall")
     return composition.container().repos.catalogue.products(mall, limit, cursor)
+
+
+def seller_products(seller_id: str, mall: str | None, limit: int, cursor: str | None) -> Page[Product]:
+    """A seller's own products (every mall, or one), one Query per page; the seller's id comes from its token."""
+    if mall is not None and mall not in MALLS:
+        raise ValidationFailed(f"mall must be one of {', '.join(MALLS)}")
+    return composition.container().repos.catalogue.of_seller(seller_id, mall, limit, cursor)

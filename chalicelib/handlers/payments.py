@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chalicelib import composition
-from chalicelib.domain.budget import budgeted, changes, left
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.budget import BudgetUse, budgeted, changes, left, use_of
+from chalicelib.domain.errors import NotFound, ValidationFailed
 from chalicelib.domain.merchant import Merchant
-from chalicelib.domain.months import kst_iso, month_of
+from chalicelib.domain.months import MONTH_RULE, is_month, kst_iso, month_of
 from chalicelib.domain.payment import (
     Payment,
     PaymentOutcome,
@@ -131,6 +131,35 @@ def pay(user_id: str, merchant_id: str, amount: int, use_cashback: bool, key: st
 
 def list_payments(user_id: str, month: str | None, limit: int, cursor: str | None) -> Page[Payment]:
     return composition.container().repos.payments.of_resident(user_id, month, limit, cursor)
+
+
+def merchant_payments(merchant_id: str, month: str | None, limit: int, cursor: str | None) -> Page[Payment]:
+    """A shop's own payments, newest first (one Query per page); the shop's id comes from its token."""
+    if month is not None and not is_month(month):
+        raise ValidationFailed(MONTH_RULE)
+    return composition.container().repos.payments.of_merchant(merchant_id, month, limit, cursor)
+
+
+@dataclass(frozen=True)
+class BudgetReport:
+    """A month's budgets as staff watch them: the month asked for (or this one), each program's use."""
+
+    month: str
+    programs: list[BudgetUse]
+
+
+def budget_use(month: str | None) -> BudgetReport:
+    """Each program of the month's policy and what its budget slices hold (default: this KST month), in one
+    batched read of the budgeted programs' slices. A month before any policy is 409 `INVALID_STATE`."""
+    month = month or month_of(now())
+    if not is_month(month):
+        raise ValidationFailed(MONTH_RULE)
+    policy = policy_in_force(month)
+    r = composition.container().repos
+    batch = r.store.batch()
+    used = r.budgets.want(batch, month, budgeted(policy))
+    batch.run()
+    return BudgetReport(month, use_of(policy, used.value))
 
 
 def get_payment(user_id: str, payment_id: str) -> Payment:

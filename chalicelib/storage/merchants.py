@@ -1,16 +1,17 @@
 """Merchants and their catalogue:
 
-| item     | pk                 | sk         | gsi1 (pk / sk)             |
-|----------|--------------------|------------|----------------------------|
-| merchant | `MER#<id>`         | `MERCHANT` | `MERCHANTS` / `<time>#<id>` |
-| bizno    | `BIZ#<number>`     | `BIZ`      |                            |
-| menu     | `MER#<id>`         | `MENU`     |                            |
-| product  | `PROD#<mall>#<id>` | `PRODUCT`  | `MALL#<mall>` / `<id>`      |
-| spot     | `GEO#<geohash5>`   | `<geohash9>#<id>` |                     |
+| item     | pk                 | sk         | gsi1 (pk / sk)             | gsi2 (pk / sk)                 |
+|----------|--------------------|------------|----------------------------|--------------------------------|
+| merchant | `MER#<id>`         | `MERCHANT` | `MERCHANTS` / `<time>#<id>` |                                |
+| bizno    | `BIZ#<number>`     | `BIZ`      |                            |                                |
+| menu     | `MER#<id>`         | `MENU`     |                            |                                |
+| product  | `PROD#<mall>#<id>` | `PRODUCT`  | `MALL#<mall>` / `<id>`      | `MP#<seller>` / `<mall>#<id>`  |
+| spot     | `GEO#<geohash5>`   | `<geohash9>#<id>` |                     |                                |
 
 A located merchant's spot is its entry in the map index (`domain/geo.py`): partitioned by the 5-character
 geohash cell of its location, sorted by the 9-character one, so a finer cell is a range of sort keys. It is
 written in the transaction that sets the location, and moved (old deleted, new put) in the one that changes it.
+A product's gsi2 entry is its seller's list (`GET /merchant/products`), written with the product itself.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from chalicelib.domain.geo import INDEX_PRECISION, POINT_PRECISION, CellRange, L
 from chalicelib.domain.merchant import Delivery, Merchant, Spot, spot_of
 from chalicelib.domain.orders import MenuItem, Product
 from chalicelib.domain.ports.unit import Batch, Key, Page, Slot, Tx
-from chalicelib.storage.table import PAGE_KEYS, Delete, Put, Table, Update
+from chalicelib.storage.table import GSI2_KEYS, PAGE_KEYS, Delete, Put, Table, Update
 
 MERCHANTS_GSI = "MERCHANTS"
 
@@ -100,6 +101,11 @@ def menu_key(merchant_id: str) -> Key:
 
 def product_key(mall: str, product_id: str) -> Key:
     return f"PROD#{mall}#{product_id}", "PRODUCT"
+
+
+def seller_pk(seller_id: str) -> str:
+    """A seller's products in gsi2."""
+    return f"MP#{seller_id}"
 
 
 def spot_key(merchant_id: str, at: Location) -> Key:
@@ -288,6 +294,8 @@ class DynamoCatalogue:
             *product_key(product.mall, product.product_id),
             gsi1pk=f"MALL#{product.mall}",
             gsi1sk=product.product_id,
+            gsi2pk=seller_pk(product.seller_id),
+            gsi2sk=f"{product.mall}#{product.product_id}",
             mall=product.mall,
             product_id=product.product_id,
             seller_id=product.seller_id,
@@ -306,6 +314,14 @@ class DynamoCatalogue:
         return self._table.page(
             lambda start, n: self._table.Item.gsi1.query(f"MALL#{mall}", limit=n, last_evaluated_key=start),
             to_product, cursor, limit, PAGE_KEYS, f"MALL#{mall}",
+        )  # fmt: skip
+
+    def of_seller(self, seller_id: str, mall: str | None, limit: int, cursor: str | None) -> Page[Product]:
+        condition = self._table.Item.gsi2sk.startswith(f"{mall}#") if mall else None
+        return self._table.page(
+            lambda start, n: self._table.Item.gsi2.query(seller_pk(seller_id), condition, limit=n,
+                                                      last_evaluated_key=start),
+            to_product, cursor, limit, GSI2_KEYS, seller_pk(seller_id),
         )  # fmt: skip
 
     def stage_stock(self, tx: Tx, mall: str, product_id: str, delta: int) -> None:

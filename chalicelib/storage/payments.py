@@ -20,7 +20,7 @@ from pynamodb.attributes import ListAttribute, MapAttribute, NumberAttribute, Un
 from chalicelib.domain.budget import BUDGET_SHARDS, BudgetChange
 from chalicelib.domain.payment import Payment
 from chalicelib.domain.ports.unit import Batch, Key, Page, Slot, Tx
-from chalicelib.storage.table import PAGE_KEYS, Put, Table, Update, int_map, version_condition
+from chalicelib.storage.table import GSI2_KEYS, PAGE_KEYS, Put, Table, Update, int_map, version_condition
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,15 @@ class DynamoPayments:
         return self._table.page(
             lambda start, n: self._table.Item.gsi1.query(f"U#{user_id}", condition, limit=n, last_evaluated_key=start),
             to_payment, cursor, limit, PAGE_KEYS, f"U#{user_id}",
+        )  # fmt: skip
+
+    def of_merchant(self, merchant_id: str, month: str | None, limit: int, cursor: str | None) -> Page[Payment]:
+        """gsi2 holds every payment under its merchant, sorted by month and time: read backwards, newest first."""
+        condition = self._table.Item.gsi2sk.startswith(f"{month}#") if month else None
+        return self._table.page(
+            lambda start, n: self._table.Item.gsi2.query(f"MER#{merchant_id}", condition, limit=n,
+                                                      last_evaluated_key=start, scan_index_forward=False),
+            to_payment, cursor, limit, GSI2_KEYS, f"MER#{merchant_id}",
         )  # fmt: skip
 
 

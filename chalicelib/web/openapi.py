@@ -80,6 +80,7 @@ CONFLICTS: dict[str, tuple[str, ...]] = {
     "start_settlement": ("INVALID_STATE",),
     "settlement_status": ("INVALID_STATE",),
     "merchant_settlement": ("INVALID_STATE",),
+    "staff_budgets": ("INVALID_STATE",),
     # Writes with no business refusal of their own but CONFLICT, and reads that never answer 409.
     **dict.fromkeys((
         "put_menu", "put_product", "create_campaign", "close_campaign", "reopen_campaign", "register_merchant",
@@ -89,7 +90,7 @@ CONFLICTS: dict[str, tuple[str, ...]] = {
         "get_auto_donation", "list_orders", "get_order", "merchant_orders", "get_mall_order", "seller_mall_orders",
         "list_merchants", "get_merchant", "list_news", "get_news", "staff_notices", "list_payments", "get_payment",
         "month_policy", "health", "openapi_document", "get_tax_id", "history", "history_csv", "usage_statement",
-        "set_auto_charge", "get_auto_charge",
+        "set_auto_charge", "get_auto_charge", "merchant_payments", "my_products", "my_menu",
     ), ()),
 }
 """The 409 codes each operation can answer with besides CONFLICT (by operationId). An operation not listed

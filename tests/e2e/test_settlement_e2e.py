@@ -68,8 +68,8 @@ def wait_until_settled(staff: Http, month: str, timeout: float = SETTLE_TIMEOUT)
 
 def settlement_totals(run: dict[str, Any]) -> dict[str, Any]:
     """What a run reports that must not change from one run of the month to the next."""
-    return {k: run[k] for k in ("by_program", "by_funder", "accrued", "cashback_credited", "adjustments_applied",
-                                "auto_donations")}
+    return {k: run[k] for k in ("by_program", "by_funder", "by_dong", "accrued", "cashback_credited",
+                                "adjustments_applied", "auto_donations")}
 
 
 def test_a_month_closed_by_the_local_clock_is_settled_over_http_and_credits_cashback_once(stack: LocalStack):
@@ -136,6 +136,9 @@ def test_a_month_closed_by_the_local_clock_is_settled_over_http_and_credits_cash
         # other tests' residents may owe adjustments the next settlement applies; none of them accrued
         assert run["cashback_credited"] == 33_600 + run["adjustments_applied"]
         assert run["settled_residents"] >= 2 and run["residents"] >= run["settled_residents"]
+        # per dong: every settled resident once, and the dongs' credits are the month's
+        assert sum(d["residents"] for d in run["by_dong"].values()) == run["settled_residents"]
+        assert sum(d["cashback_credited"] for d in run["by_dong"].values()) == run["cashback_credited"]
         assert run["auto_donations"] == 0
 
         status, w = alice.call("GET", "/wallet")

@@ -71,6 +71,16 @@ def test_a_resident_opens_charges_pays_plain_and_benefit_plus_and_gets_a_refund(
     status, err = stranger.call("POST", f"/merchant/payments/{p2['payment_id']}/refunds", {}, key="r3")
     assert (status, err["error"]["code"]) == (404, "NOT_FOUND")
 
+    # each shop lists its own payments (one Query of the merchant index), without the resident
+    status, mine = shop.call("GET", f"/merchant/payments?month={p2['month']}")
+    assert status == 200, mine
+    seen = next(p for p in mine["items"] if p["payment_id"] == p2["payment_id"])
+    assert (seen["status"], seen["refunded"], seen["channel"]) == ("refunded", 57_000, "store")
+    assert "user_id" not in seen
+    status, theirs = stranger.call("GET", "/merchant/payments")
+    assert status == 200 and p1["payment_id"] in {p["payment_id"] for p in theirs["items"]}
+    assert p2["payment_id"] not in {p["payment_id"] for p in theirs["items"]}
+
 
 def test_auth_and_bad_input_get_the_contract_errors_and_change_nothing(stack: LocalStack):
     me = Http(stack, "resident", unique("resident"))

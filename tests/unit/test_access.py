@@ -106,6 +106,10 @@ TABLE: dict[tuple[str, str], tuple[str, Any]] = {
     ("POST", "/wallet/withdrawals"): (RESIDENT, {}),
     ("PUT", "/wallet/auto-charge"): (RESIDENT, {"mode": "below", "below": 10_000, "amount": 10_000}),
     ("GET", "/wallet/auto-charge"): (RESIDENT, None),
+    ("GET", "/staff/budgets"): (STAFF, None),
+    ("GET", "/merchant/payments"): (MERCHANT, None),
+    ("GET", "/merchant/products"): (MERCHANT, None),
+    ("GET", "/merchant/menu"): (MERCHANT, None),
 }
 
 

@@ -61,6 +61,10 @@ class Catalogue(Protocol):
 
     def products(self, mall: str, limit: int, cursor: str | None) -> Page[Product]: ...
 
+    def of_seller(self, seller_id: str, mall: str | None, limit: int, cursor: str | None) -> Page[Product]:
+        """A seller's own products, of every mall (by mall, then product id) or of one: one Query per page."""
+        ...
+
     def stage_stock(self, tx: Tx, mall: str, product_id: str, delta: int) -> None:
         """Move a product's stock; taking stock (delta < 0) is conditioned on enough being left."""
         ...

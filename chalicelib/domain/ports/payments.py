@@ -19,6 +19,11 @@ class Payments(Protocol):
         """The resident's payments, oldest first, optionally of one month."""
         ...
 
+    def of_merchant(self, merchant_id: str, month: str | None, limit: int, cursor: str | None) -> Page[Payment]:
+        """The payments made to a merchant (in its shop, by delivery order or mall order), newest first,
+        optionally of one month: one Query of the payments' merchant index per page."""
+        ...
+
 
 class Budgets(Protocol):
     """Each budgeted program's monthly budget, kept in slices (see `domain/budget.py`)."""

@@ -110,6 +110,11 @@ class MemoryCatalogue:
         rows = [(p.product_id, p) for _, p in self._t.scan("product") if p.mall == mall]
         return page(rows, cursor, limit, f"products:{mall}")
 
+    def of_seller(self, seller_id: str, mall: str | None, limit: int, cursor: str | None) -> Page[Product]:
+        rows = [(f"{p.mall}#{p.product_id}", p) for _, p in self._t.scan("product")
+                if p.seller_id == seller_id and (mall is None or p.mall == mall)]
+        return page(rows, cursor, limit, f"products-of-seller:{seller_id}")
+
     def stage_stock(self, tx: Tx, mall: str, product_id: str, delta: int) -> None:
         tx.add(Change(
             ("product", f"{mall}#{product_id}"),

@@ -30,6 +30,14 @@ class MemoryPayments:
         ]
         return page(rows, cursor, limit, f"payments:{user_id}")
 
+    def of_merchant(self, merchant_id: str, month: str | None, limit: int, cursor: str | None) -> Page[Payment]:
+        rows = [
+            (f"{p.month}#{p.created_at}#{p.payment_id}", p)
+            for _, p in self._t.scan("payment")
+            if p.merchant_id == merchant_id and (month is None or p.month == month)
+        ]
+        return page(rows, cursor, limit, f"payments-of-merchant:{merchant_id}", newest_first=True)
+
 
 def _slice(month: str, program_id: str, k: int) -> tuple[str, str]:
     return "budget", f"{month}#{program_id}#{k}"

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib.web.api import MERCHANTS, SIGNED_IN, Call, Routes
 from chalicelib.web.schemas.common import PageQuery
-from chalicelib.web.schemas.malls import ProductIn, ProductList, ProductOut
+from chalicelib.web.schemas.malls import ProductIn, ProductList, ProductOut, SellerProductsQuery
 from chalicelib.web.schemas.orders import MenuIn, MenuItemOut, MenuOut
 
 if TYPE_CHECKING:
@@ -37,6 +37,13 @@ def put_menu(call: Call) -> MenuOut:
     return menu_out(catalogue.put_menu(call.user.merchant_id or "", items))
 
 
+@routes.route("/merchant/menu", "GET", role=MERCHANTS, summary="My delivery menu", response=MenuOut)
+def my_menu(call: Call) -> MenuOut:
+    from chalicelib.handlers import catalogue
+
+    return menu_out(catalogue.get_menu(call.user.merchant_id or ""))
+
+
 @routes.route("/merchants/{merchant_id}/menu", "GET", role=SIGNED_IN, summary="A merchant's menu", response=MenuOut)
 def get_menu(call: Call) -> MenuOut:
     from chalicelib.handlers import catalogue
@@ -53,6 +60,16 @@ def put_product(call: Call) -> ProductOut:
     b = call.body
     draft = Product(b.mall, call.params["product_id"], "", b.name, b.price, b.stock, b.shipping_fee)
     return product_out(catalogue.put_product(call.user.merchant_id or "", draft))
+
+
+@routes.route("/merchant/products", "GET", role=MERCHANTS, summary="My mall products", query=SellerProductsQuery,
+              response=ProductList)
+def my_products(call: Call) -> ProductList:
+    from chalicelib.handlers import catalogue
+
+    q = call.query
+    page = catalogue.seller_products(call.user.merchant_id or "", q.mall, q.limit, q.next)
+    return ProductList(items=[product_out(p) for p in page.items], next=page.next)
 
 
 @routes.route("/malls/{mall}/products", "GET", role=SIGNED_IN, summary="What a mall has on sale", query=PageQuery,

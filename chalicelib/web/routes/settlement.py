@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib.web.api import MERCHANTS, STAFF, Call, Routes
 from chalicelib.web.schemas.settlement import (
+    DongTotalsOut,
     MerchantSettlementOut,
     RecoveredOut,
     SettlementIn,
@@ -33,6 +34,7 @@ def settlement_out(s: Status) -> SettlementOut:
         still_owed=totals.still_owed,
         by_program={p: totals.by_program.get(p, 0) for p in policy.program_ids},
         by_funder=totals.by_funder(policy),
+        by_dong={d: DongTotalsOut(residents=n, cashback_credited=won) for d, (n, won) in totals.by_dong().items()},
         auto_donations=totals.auto_donations,
         books_balanced=totals.books_balanced if run.status == "completed" else None,
         problems=list(totals.problems),

@@ -48,6 +48,14 @@ class ProductList(Out):
     next: str | None
 
 
+class SellerProductsQuery(PageQuery):
+    """A seller's own products: by mall, then product id."""
+
+    mall: Mall | None = Field(default=None, description="Only this mall's products; absent: every mall's.")
+    limit: Annotated[int, Field(ge=1, le=100, description="1–100; default 100, so a console shows a shop's "
+                                                          "whole list at once.")] = 100
+
+
 class MallLineIn(Strict):
     product_id: Identifier
     quantity: Quantity
