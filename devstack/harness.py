@@ -81,10 +81,16 @@ class LocalStack:
     aws_port: int
     state_dir: Path
     log_path: Path
+    console_port: int = 0
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def console_url(self) -> str:
+        """The console's origin (devstack/console_server.py): the app, and the API under /api."""
+        return f"http://127.0.0.1:{self.console_port}"
 
     @property
     def aws_endpoint(self) -> str:
@@ -140,7 +146,8 @@ class LocalStack:
 
     def assert_nothing_left_listening(self, within: float = 5.0) -> None:
         deadline = time.monotonic() + within
-        while (left := [p for p in (self.api_port, self.aws_port) if listening(p)]) and time.monotonic() < deadline:
+        ports = [p for p in (self.api_port, self.aws_port, self.console_port) if p]
+        while (left := [p for p in ports if listening(p)]) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not left, f"still listening on {left} after the stack stopped\n{self.output()}"
 
@@ -150,9 +157,11 @@ def launch(directory: Path, extra_env: dict[str, str] | None = None) -> LocalSta
 
     Raises LaunchError (with the stack's output) if it exits or does not answer within START_TIMEOUT.
     """
-    api_port, aws_port = free_port(), free_port()
+    api_port, aws_port, console_port = free_port(), free_port(), free_port()
     while aws_port == api_port:
         aws_port = free_port()
+    while console_port in (api_port, aws_port):
+        console_port = free_port()
     state_dir = directory / "state"
     log_path = directory / "stack.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
@@ -160,6 +169,7 @@ def launch(directory: Path, extra_env: dict[str, str] | None = None) -> LocalSta
     env.update(
         PORT=str(api_port),
         LOCAL_AWS_PORT=str(aws_port),
+        CONSOLE_PORT=str(console_port),
         LOCAL_STATE_DIR=str(state_dir),
         PYTHONUNBUFFERED="1",
         SETTLEMENT_SHARDS="32",  # fewer shard messages keep local settlements quick; the logic is the same
@@ -176,23 +186,25 @@ def launch(directory: Path, extra_env: dict[str, str] | None = None) -> LocalSta
             stderr=subprocess.STDOUT,
             process_group=0,
         )
-    stack = LocalStack(process, api_port, aws_port, state_dir, log_path)
+    stack = LocalStack(process, api_port, aws_port, state_dir, log_path, console_port)
     deadline = time.monotonic() + START_TIMEOUT
     while True:
         if process.poll() is not None:
             raise LaunchError(f"the local stack exited with {process.returncode} while starting:\n{stack.output()}")
         try:
-            if requests.get(f"{stack.base_url}/health", timeout=2).status_code == 200:
+            # the console's server starts beside the API: both must answer before the stack is up
+            if requests.get(f"{stack.base_url}/health", timeout=2).status_code == 200 and listening(console_port):
                 return stack
         except requests.RequestException:
             pass
         if time.monotonic() > deadline:
             stack.stop(signal.SIGKILL)
-            raise LaunchError(f"/health did not answer 200 within {START_TIMEOUT:.0f} s:\n{stack.output()}")
+            raise LaunchError(f"/health did not answer 200 (or the console did not listen) within {START_TIMEOUT:.0f} s:\n"
+                              f"{stack.output()}")
         time.sleep(0.1)
 
 
 def shut_down(stack: LocalStack) -> None:
-    """Stop the stack and check that neither of its ports is still served."""
+    """Stop the stack and check that none of its ports is still served."""
     stack.stop()
     stack.assert_nothing_left_listening()

@@ -1,7 +1,7 @@
 """`python -m devstack`: the whole system on one machine, in the foreground until Ctrl-C or SIGTERM.
 
 It starts moto (the embedded AWS), creates the resources from the cloud's template, seeds the
-defaults, then starts the API (`chalice local`) and the event runner. Each child runs in its own
+defaults, then starts the API (`chalice local`), the event runner and the console's server. Each child runs in its own
 process group, so the supervisor can stop each one with everything it started; children also end
 themselves if the supervisor dies without stopping them (see `lifeline`).
 """
@@ -51,6 +51,7 @@ class StackConfig:
 
     api_port: int
     aws_port: int
+    console_port: int
     state_dir: Path
     notices_bucket: str
     reports_bucket: str
@@ -66,6 +67,7 @@ class StackConfig:
         return cls(
             api_port=int(e.get("PORT", "8000")),
             aws_port=int(e.get("LOCAL_AWS_PORT", "5000")),
+            console_port=int(e.get("CONSOLE_PORT", "8001")),
             state_dir=state_dir(e),
             notices_bucket=e.get("NOTICES_BUCKET", "").strip() or "seoro-notices-local",
             reports_bucket=e.get("REPORTS_BUCKET", "").strip() or "seoro-reports-local",
@@ -82,6 +84,10 @@ class StackConfig:
     @property
     def aws_endpoint(self) -> str:
         return f"http://{HOST}:{self.aws_port}"
+
+    @property
+    def console_url(self) -> str:
+        return f"http://{HOST}:{self.console_port}"
 
     @property
     def clock_file(self) -> Path:
@@ -252,10 +258,17 @@ def _banner(cfg: StackConfig, resources: Mapping[str, str]) -> str:
         if cfg.jwks_file is None
         else f"auth            AUTH_JWKS_FILE={cfg.jwks_file} (dev tokens will not verify)"
     )
+    console = (
+        f"  console         {cfg.console_url}/   sign in: open {cfg.console_url}/#id_token=$({env_prefix}make -s token "
+        "ROLE=staff SUB=clerk)  (a shop: ROLE=merchant SUB=owner1 MERCHANT=<id>)"
+        if cfg.jwks_file is None
+        else f"  console         {cfg.console_url}/   sign in: {cfg.console_url}/#id_token=<a token AUTH_JWKS_FILE verifies>"
+    )
     lines = [
         "",
         "Seoro e-Eum local stack is up (Ctrl-C stops it)",
         f"  API             {cfg.api_url}   e.g. curl {cfg.api_url}/health",
+        console,
         f"  AWS             {cfg.aws_endpoint}   region {REGION}, any credentials",
         *(f"  {name:<15} {value}" for name, value in sorted(resources.items())),
         f"  {auth}",
@@ -267,7 +280,7 @@ def _banner(cfg: StackConfig, resources: Mapping[str, str]) -> str:
 
 def run(cfg: StackConfig, supervisor: Supervisor, stop: threading.Event) -> int:
     """Start everything, then watch it until `stop` is set; returns non-zero if a child died."""
-    for port, var in ((cfg.api_port, "PORT"), (cfg.aws_port, "LOCAL_AWS_PORT")):
+    for port, var in ((cfg.api_port, "PORT"), (cfg.aws_port, "LOCAL_AWS_PORT"), (cfg.console_port, "CONSOLE_PORT")):
         if not _port_free(port):
             raise StackError(f"port {port} on {HOST} is in use; free it or set {var}=<another port>")
     cfg.state_dir.mkdir(parents=True, exist_ok=True)
@@ -298,11 +311,15 @@ def run(cfg: StackConfig, supervisor: Supervisor, stop: threading.Event) -> int:
         "API (chalice local)", "devstack.api_server", ["--port", str(cfg.api_port), "--stage", STAGE], app_env
     )
     runner = supervisor.start("runner", "devstack.runner", [], app_env)
+    console = supervisor.start(
+        "console", "devstack.console_server", ["--port", str(cfg.console_port), "--api", cfg.api_url], env
+    )
     _wait_for_port(cfg.api_port, api, stop, timeout=60)
+    _wait_for_port(cfg.console_port, console, stop, timeout=30)
     print(_banner(cfg, resources), flush=True)
 
     while not stop.wait(0.5):
-        for child in (moto, api, runner):
+        for child in (moto, api, runner, console):
             code = child.exit_code()
             if code is not None:
                 logger.error("%s exited with code %s; stopping the stack", child.name, code)

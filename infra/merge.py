@@ -99,6 +99,14 @@ def function_names() -> list[str]:
 
 
 ANY_METHOD = "x-amazon-apigateway-any-method"
+# The API function's name, fixed (it matches the `<stack>-APIHandler-*` its role may log under), so that the
+# API's routes name the function by a string instead of `${APIHandler.Arn}`: the console's distribution
+# needs the API, the API's function needs the app clients' ids, and the clients' sign-in callback needs the
+# distribution; with the API waiting for its function that is a cycle CloudFormation refuses.
+API_FUNCTION_NAME = "${AWS::StackName}-APIHandler-api"
+API_INVOCATION_URI = {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+                                 "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
+                                 + API_FUNCTION_NAME + "/invocations"}
 
 
 def route_paths() -> list[str]:
@@ -106,6 +114,13 @@ def route_paths() -> list[str]:
     from app import app
 
     return sorted(app.routes)
+
+
+def route_methods() -> dict[str, list[str]]:
+    """Every path the app routes → its methods, as the API definition's operation keys (`get`, `post`, …)."""
+    from app import app
+
+    return {path: sorted(method.lower() for method in app.routes[path]) for path in sorted(app.routes)}
 
 
 def wrong_methods_reach_the_app(paths: list[str]) -> dict[str, Any]:
@@ -118,8 +133,7 @@ def wrong_methods_reach_the_app(paths: list[str]) -> dict[str, Any]:
         "httpMethod": "POST",
         "passthroughBehavior": "when_no_match",
         "contentHandling": "CONVERT_TO_TEXT",
-        "uri": {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
-                           "${APIHandler.Arn}/invocations"},
+        "uri": API_INVOCATION_URI,
     }
     operation = {"responses": {"405": {"description": "the methods the path takes are in Allow"}},
                  "x-amazon-apigateway-integration": integration}
@@ -127,10 +141,23 @@ def wrong_methods_reach_the_app(paths: list[str]) -> dict[str, Any]:
         path: {ANY_METHOD: operation} for path in paths}}}}}}
 
 
+def routes_name_the_function(methods: dict[str, list[str]]) -> dict[str, Any]:
+    """Every operation Chalice writes calls the API function by its fixed name (API_FUNCTION_NAME), and the
+    function gets that name: the API no longer waits for the function (deep-merged over Chalice's own
+    `${APIHandler.Arn}`, key by key, so only the `uri` changes)."""
+    operation = {"x-amazon-apigateway-integration": {"uri": API_INVOCATION_URI}}
+    return {"Resources": {
+        API_HANDLER: {"Properties": {"FunctionName": {"Fn::Sub": API_FUNCTION_NAME}}},
+        "RestAPI": {"Properties": {"DefinitionBody": {"paths": {
+            path: {method: operation for method in ops} for path, ops in methods.items()}}}},
+    }}
+
+
 def build() -> dict[str, Any]:
     resources = load(RESOURCES)
     merged: dict[str, Any] = deep_merge(resources, load(FUNCTIONS))
     merged = deep_merge(merged, wrong_methods_reach_the_app(route_paths()))
+    merged = deep_merge(merged, routes_name_the_function(route_methods()))
     env = function_environment(resources)
     for name in function_names():
         fn = merged["Resources"].setdefault(name, {})

@@ -133,7 +133,8 @@ def test_every_path_sends_the_methods_it_does_not_define_to_the_app_which_answer
     for path, operations in paths.items():
         integration = operations["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"]
         assert (integration["type"], integration["httpMethod"]) == ("aws_proxy", "POST"), path
-        assert "${APIHandler.Arn}" in integration["uri"]["Fn::Sub"], path
+        # the API function by its fixed name (infra/merge.py, API_FUNCTION_NAME; test_deploy_console.py)
+        assert "function:${AWS::StackName}-APIHandler-api/invocations" in integration["uri"]["Fn::Sub"], path
     status, body, headers = _lambda_answer(application.app, "DELETE", "/wallet")
     assert (status, body["error"]["code"]) == (405, "METHOD_NOT_ALLOWED") and "GET" in headers["Allow"]
 
