@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.ports.donations import Campaigns, Donations, Exports, Fingerprints, PiiCipher, TaxIds
     from chalicelib.domain.ports.gifts import Gifts
     from chalicelib.domain.ports.idempotency import Responses
+    from chalicelib.domain.ports.keys import Keyring, StoredKeys
     from chalicelib.domain.ports.merchants import Catalogue, Merchants
     from chalicelib.domain.ports.money import BankGateway
     from chalicelib.domain.ports.news import Alerts, News, NoticeFiles
@@ -57,6 +58,7 @@ class Repositories:
     audit: Audit
     gifts: Gifts
     cashouts: Cashouts
+    keys: StoredKeys
 
 
 def dynamo_repositories(settings: Settings) -> Repositories:
@@ -66,6 +68,7 @@ def dynamo_repositories(settings: Settings) -> Repositories:
     from chalicelib.storage.donations import DynamoCampaigns, DynamoDonations
     from chalicelib.storage.gifts import DynamoGifts
     from chalicelib.storage.idempotency import DynamoResponses
+    from chalicelib.storage.keys import DynamoKeys
     from chalicelib.storage.merchants import DynamoCatalogue, DynamoMerchants
     from chalicelib.storage.news import DynamoNews
     from chalicelib.storage.orders import DynamoOrders
@@ -82,7 +85,7 @@ def dynamo_repositories(settings: Settings) -> Repositories:
         t, DynamoWallets(t, shards), DynamoResponses(t, settings.idempotency_ttl_seconds), DynamoPayments(t),
         DynamoBudgets(t), DynamoMerchants(t), DynamoCatalogue(t), DynamoOrders(t), DynamoCampaigns(t),
         DynamoDonations(t, shards), DynamoTaxIds(t), DynamoSettlements(t), DynamoPolicies(t), DynamoNews(t),
-        DynamoAudit(t), DynamoGifts(t), DynamoCashouts(t),
+        DynamoAudit(t), DynamoGifts(t), DynamoCashouts(t), DynamoKeys(t),
     )  # fmt: skip
 
 
@@ -93,6 +96,7 @@ def memory_repositories(settings: Settings) -> Repositories:
     from chalicelib.storage.memory.donations import MemoryCampaigns, MemoryDonations, MemoryTaxIds
     from chalicelib.storage.memory.gifts import MemoryGifts
     from chalicelib.storage.memory.idempotency import MemoryResponses
+    from chalicelib.storage.memory.keys import MemoryKeys
     from chalicelib.storage.memory.merchants import MemoryCatalogue, MemoryMerchants
     from chalicelib.storage.memory.news import MemoryNews
     from chalicelib.storage.memory.orders import MemoryOrders
@@ -108,6 +112,7 @@ def memory_repositories(settings: Settings) -> Repositories:
         t, MemoryWallets(t, shards), MemoryResponses(t), MemoryPayments(t), MemoryBudgets(t), MemoryMerchants(t),
         MemoryCatalogue(t), MemoryOrders(t), MemoryCampaigns(t), MemoryDonations(t, shards), MemoryTaxIds(t),
         MemorySettlements(t), MemoryPolicies(t), MemoryNews(t), MemoryAudit(t), MemoryGifts(t), MemoryCashouts(t),
+        MemoryKeys(t),
     )  # fmt: skip
 
 
@@ -115,6 +120,7 @@ def in_memory(settings: Settings) -> dict[str, Any]:
     """Overrides that run the service with no AWS at all: in-memory repositories and adapters."""
     from chalicelib.adapters.alerts import MemoryAlerts
     from chalicelib.adapters.bank import FakeBank
+    from chalicelib.adapters.data_keys import MemoryKeyring
     from chalicelib.adapters.files import MemoryFiles
     from chalicelib.adapters.fingerprints import MemoryFingerprints
     from chalicelib.adapters.notices import MemoryNoticeFiles
@@ -125,6 +131,7 @@ def in_memory(settings: Settings) -> dict[str, Any]:
         "settings": settings, "repos": memory_repositories(settings), "bank": FakeBank(), "pii": MemoryPiiCipher(),
         "notices": MemoryNoticeFiles(), "alerts": MemoryAlerts(), "shards": MemoryShardQueue(),
         "reports": MemoryFiles(), "exports": MemoryFiles(), "fingerprints": MemoryFingerprints(),
+        "keyring": MemoryKeyring(),
     }  # fmt: skip
 
 
@@ -234,6 +241,17 @@ class Container:
         return self._get("pii", build)
 
     @property
+    def keyring(self) -> Keyring:
+        """The data keys (a payment's and an order's sealed id: domain/sealed_ids.py), fetched once per process."""
+
+        def build() -> Keyring:
+            from chalicelib.adapters.data_keys import KmsKeyring
+
+            return KmsKeyring(self.client("kms"), self.settings.pii_key_arn, self.repos.keys)
+
+        return self._get("keyring", build)
+
+    @property
     def fingerprints(self) -> Fingerprints:
         def build() -> Fingerprints:
             from chalicelib.adapters.fingerprints import KmsFingerprints
@@ -303,8 +321,8 @@ def container() -> Container:
 
 
 def override(**parts: Any) -> Container:
-    """Replace parts (settings, clock, repos, policies, bank, verifier, pii, fingerprints, notices, alerts,
-    shards, reports, exports) for tests; the rest rebuilds."""
+    """Replace parts (settings, clock, repos, policies, bank, verifier, pii, keyring, fingerprints, notices,
+    alerts, shards, reports, exports) for tests; the rest rebuilds."""
     global _container
     with _lock:
         _container = Container(overrides=dict(parts))

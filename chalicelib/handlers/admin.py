@@ -1,4 +1,5 @@
-"""Seeding: the Season 2 policy and the four campaigns (and demo merchants on request). Idempotent."""
+"""Seeding: the Season 2 policy and the four campaigns, the key ids are sealed with (and demo merchants on
+request). Idempotent."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from dataclasses import replace
 
 from chalicelib import composition
 from chalicelib.domain.campaign import SEEDED_CAMPAIGNS
-from chalicelib.domain.errors import Conflict
+from chalicelib.domain.errors import Conflict, Contention, StorageUnavailable
 from chalicelib.domain.merchant import Delivery, Merchant
 from chalicelib.domain.months import kst_iso
 from chalicelib.domain.policy import SEASON2
 from chalicelib.handlers import merchants
-from chalicelib.handlers.common import now
+from chalicelib.handlers.common import now, sealing_key
 
 
 def _demo(name: str, number: str, dong: str, category: str, rate: int = 0, delivery: Delivery | None = None,
@@ -32,12 +33,30 @@ walkthrough, `docs/walkthrough.sh`, registers shops of its own on a stack seeded
 
 
 def seed_defaults() -> None:
-    """The Season 2 policy (effective 2020-01) and the article's four campaigns, where missing."""
+    """The Season 2 policy (effective 2020-01) and the article's four campaigns, where missing; and the key
+    payment and order ids are sealed with, where this process may make it."""
     r = composition.container().repos
     stamp = kst_iso(now())
     r.policies.seed(SEASON2, stamp)
     for campaign in SEEDED_CAMPAIGNS:
         r.campaigns.seed(replace(campaign, created_at=stamp))
+    if composition.container().settings.pii_key_arn:
+        seed_sealing_key()
+
+
+def seed_sealing_key() -> None:
+    """Make the sealing key now (adapters/data_keys.py), so the first payment's transaction is a payment's alone.
+    Only a process that may use the personal-data key can (the local stack's, a test's or the benchmark's, not a
+    deployer's): where it cannot, or another process makes it at the same moment, the first payment does."""
+    r = composition.container().repos
+    batch, tx = r.store.batch(), r.store.tx()
+    key = sealing_key(batch)
+    batch.run()
+    try:
+        key(tx)
+        tx.commit()
+    except (Contention, StorageUnavailable):
+        return
 
 
 def seed_demo_merchants() -> None:

@@ -1,8 +1,10 @@
-"""What every use case shares: the clock, ids, the policy in force, and the retry loop for lost races."""
+"""What every use case shares: the clock, ids (sealed ones too), the policy in force, and the retry loop for lost
+races."""
 
 from __future__ import annotations
 
 import random
+import secrets
 import threading
 import time
 import uuid
@@ -12,8 +14,10 @@ from datetime import datetime
 from typing import TypeVar
 
 from chalicelib import composition
-from chalicelib.domain.errors import Conflict, Contention, InvalidState
+from chalicelib.domain.errors import Conflict, Contention, InvalidState, NotFound
 from chalicelib.domain.policy import Policy, policy_for
+from chalicelib.domain.ports.unit import Batch, Tx
+from chalicelib.domain.sealed_ids import KEY_NAME, NONCE_BYTES, Sealed, fits, seal, sealed_part, unseal
 
 T = TypeVar("T")
 MAX_BACKOFF_SECONDS = 1.0
@@ -32,6 +36,38 @@ def now() -> datetime:
 
 def new_id(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex}"
+
+
+def sealing_key(batch: Batch) -> Callable[[Tx], bytes]:
+    """The key ids are sealed with, once `batch` has run, given the use case's transaction: the first time in a
+    process its wrapped copy is read in that batch, and the first time ever it is made and stored in that
+    transaction (adapters/data_keys.py), so sealing adds no request."""
+    return composition.container().keyring.want(batch, KEY_NAME)
+
+
+def sealed_ids(prefixes: tuple[str, ...], sealed: Sealed, key: bytes) -> tuple[str, ...]:
+    """New ids, one per prefix, sharing one body that carries `sealed` (domain/sealed_ids.py): a payment's, or an
+    order's and its payment's. Plain ids (`new_id`) where that would be too long."""
+    try:
+        body = seal(key, sealed, secrets.token_bytes(NONCE_BYTES))
+    except ValueError:  # a field that cannot be sealed (over 255 characters, not ASCII)
+        body = ""
+    if body and all(fits(prefix, body) for prefix in prefixes):
+        return tuple(f"{prefix}_{body}" for prefix in prefixes)
+    return tuple(new_id(prefix) for prefix in prefixes)
+
+
+def opened(ident: str, what: str) -> Sealed | None:
+    """What a sealed id carries; None for a plain id (made before ids were sealed), which the caller looks up as it
+    is. One in the sealed form that does not open (altered, made up, another deployment's) names nothing: 404."""
+    raw = sealed_part(ident)
+    if raw is None:
+        return None
+    key = composition.container().keyring.key(KEY_NAME)
+    found = None if key is None else unseal(key, raw)   # no key made yet: nothing was sealed
+    if found is None:
+        raise NotFound(f"no such {what}")
+    return found
 
 
 def policy_in_force(month: str) -> Policy:

@@ -1,6 +1,8 @@
 """배달서구 delivery orders and mall orders: priced by the server, paid in the same transaction that
 records the order (and takes the stock), moved through their state machines, refunded in full on
-rejection or cancellation in one transaction with the status change; their personal data purged.
+rejection or cancellation in one transaction with the status change; their personal data purged. An order and
+its payment share one sealed id body (domain/sealed_ids.py): the order's id names its payment, payer, month and
+shop, so a rejection or cancellation reads them with the order.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ from chalicelib.domain.orders import (
 from chalicelib.domain.payment import PaymentOutcome, PaymentRequest, refuse_own_shop
 from chalicelib.domain.policy import CHANNEL_DELIVERY, CHANNEL_MALL
 from chalicelib.domain.ports.unit import Page, Tx
-from chalicelib.handlers.common import new_id, now, retrying
+from chalicelib.domain.sealed_ids import Sealed, with_prefix
+from chalicelib.handlers.common import now, opened, retrying, sealed_ids, sealing_key
 from chalicelib.handlers.payments import Payer, stage_payment, stage_refund, want_payer
 from chalicelib.handlers.unit import Once, Unit, write_once
 
@@ -65,9 +68,10 @@ class MallAsk:
 
 
 def _pay(tx: Tx, payer: Payer, merchant_id: str, benefit_plus: bool, priced: Priced, channel: str,
-         use_cashback: bool, order_id: str, at: datetime, merchant_name: str | None) -> PaymentOutcome:
+         use_cashback: bool, ids: tuple[str, str], at: datetime, merchant_name: str | None) -> PaymentOutcome:
+    order_id, payment_id = ids
     request = PaymentRequest(
-        payment_id=new_id("pay"), user_id=payer.user_id, merchant_id=merchant_id, list_amount=priced.list_amount,
+        payment_id=payment_id, user_id=payer.user_id, merchant_id=merchant_id, list_amount=priced.list_amount,
         discount=priced.discount, benefit_plus=benefit_plus, use_cashback=use_cashback, created_at=kst_iso(at),
         channel=channel, order_id=order_id, merchant_name=merchant_name,
     )  # fmt: skip
@@ -85,6 +89,7 @@ def place_order(user_id: str, ask: DeliveryAsk, key: str, *, acting_for: str | N
         payer = want_payer(u.batch, user_id, month_of(at))
         shop = r.merchants.want(u.batch, ask.merchant_id)
         menu = r.catalogue.want_menu(u.batch, ask.merchant_id)
+        sealing = sealing_key(u.batch)
         if (replayed := u.read()) is not None:
             return _with_personal_data(replayed)
         wallet = payer.wallet.value
@@ -105,9 +110,10 @@ def place_order(user_id: str, ask: DeliveryAsk, key: str, *, acting_for: str | N
             menu.value or {}, list(ask.items), fee=merchant.delivery.fee, min_order=merchant.delivery.min_order,
             discount_rate=merchant.discount_rate if merchant.benefit_plus else 0,
         )  # fmt: skip
-        order_id = new_id("ord")
+        order_id, payment_id = sealed_ids(("ord", "pay"), Sealed(user_id, month_of(at), merchant.merchant_id),
+                                          sealing(u.tx))
         p = _pay(u.tx, payer, merchant.merchant_id, merchant.benefit_plus, priced, CHANNEL_DELIVERY,
-                 ask.use_cashback, order_id, at, merchant.name).payment
+                 ask.use_cashback, (order_id, payment_id), at, merchant.name).payment
         order = Order(
             order_id=order_id, kind=KIND_DELIVERY, user_id=user_id, merchant_id=merchant.merchant_id,
             status=PLACED, lines=priced.lines, subtotal=priced.subtotal, discount=priced.discount, fee=priced.fee,
@@ -136,6 +142,7 @@ def place_mall_order(user_id: str, ask: MallAsk, key: str, *, acting_for: str | 
         at = now()
         payer = want_payer(u.batch, user_id, month_of(at))
         found = r.catalogue.want_products(u.batch, ask.mall, [pid for pid, _ in ask.items])
+        sealing = sealing_key(u.batch)
         if (replayed := u.read()) is not None:
             return _with_personal_data(replayed)
         if payer.wallet.value is None:
@@ -143,10 +150,11 @@ def place_mall_order(user_id: str, ask: MallAsk, key: str, *, acting_for: str | 
         products = found.value
         seller, priced = price_mall(products, list(ask.items))
         refuse_own_shop(acting_for, seller)
-        order_id = new_id("mord")
+        order_id, payment_id = sealed_ids(("mord", "pay"), Sealed(user_id, month_of(at), seller), sealing(u.tx))
         benefit_plus = products[ask.items[0][0]].discount_rate > 0
         name = products[ask.items[0][0]].seller_name or _seller_name(seller)
-        p = _pay(u.tx, payer, seller, benefit_plus, priced, CHANNEL_MALL, ask.use_cashback, order_id, at, name).payment
+        p = _pay(u.tx, payer, seller, benefit_plus, priced, CHANNEL_MALL, ask.use_cashback, (order_id, payment_id),
+                 at, name).payment
         order = Order(
             order_id=order_id, kind=KIND_MALL, user_id=user_id, merchant_id=seller, status=PAID,
             lines=priced.lines, subtotal=priced.subtotal, discount=priced.discount, fee=priced.fee, paid=p.paid,
@@ -215,16 +223,22 @@ def transition(order_id: str, kind: str, action: str, owner: Callable[[Order], b
                once: Once[Order] | None = None) -> Order:
     """Move an order by one transition (`owner(order)` says whether the caller may); rejections and
     cancellations refund in full in the same transaction (counters and accruals reversed, budget given
-    back, mall stock restored). One read for the order (with the stored answer, under a key), one for the
-    payer; one transaction. Without a key a repeat finds the state reached (409 `INVALID_STATE`)."""
+    back, mall stock restored). One read (the order, the stored answer under a key, and for a refund the
+    payment and payer its id names), one transaction; an order whose id is plain (made before ids were sealed)
+    reads its payment and payer in a second read. Without a key a repeat finds the state reached (409
+    `INVALID_STATE`)."""
     c = composition.container()
     r = c.repos
+    sealed = opened(order_id, "order") if action in REFUNDING_ACTIONS else None
+    paid_with = with_prefix(order_id, "pay")
 
     def attempt(u: Unit[Order] | None) -> Order:
         at = now()
         stamp = kst_iso(at)
         batch = r.store.batch() if u is None else u.batch
         found = r.orders.want(batch, order_id)
+        payer = None if sealed is None else want_payer(batch, sealed.user_id, sealed.month, payment_id=paid_with,
+                                                       payee_id=sealed.merchant_id)
         if u is None:
             batch.run()
         elif (first := u.read()) is not None:
@@ -232,6 +246,9 @@ def transition(order_id: str, kind: str, action: str, owner: Callable[[Order], b
         order = found.value
         if order is None or order.kind != kind or not owner(order):
             raise NotFound("no such order")
+        if sealed is not None and (order.user_id, order.merchant_id, order.payment_id, _month(order)) != (
+                sealed.user_id, sealed.merchant_id, paid_with, sealed.month):
+            raise NotFound("no such order")  # defence in depth: what the id names is what is stored
         transitions = ORDER_TRANSITIONS if kind == KIND_DELIVERY else MALL_TRANSITIONS
         status = next_status(transitions, action, order.status)
         moved = replace(order, status=status, history=(*order.history, (status, stamp)),
@@ -244,7 +261,7 @@ def transition(order_id: str, kind: str, action: str, owner: Callable[[Order], b
         if (day := purge_on(moved, retention(c.settings.shipping_purge_days))) is not None:
             r.orders.stage_purge(tx, PurgeMarker(day, order.order_id))
         if action in REFUNDING_ACTIONS:
-            _full_refund(tx, order, at)
+            _full_refund(tx, order, at, payer)
             if kind == KIND_MALL:
                 for line in order.lines:
                     r.catalogue.stage_stock(tx, order.mall or "", line.item_id, line.quantity)
@@ -258,17 +275,24 @@ def transition(order_id: str, kind: str, action: str, owner: Callable[[Order], b
     return write_once(once, attempt, lock=order_id)
 
 
-def _full_refund(tx: Tx, order: Order, at: datetime) -> None:
-    """Whatever is left of the order's payment goes back (nothing, if the merchant refunded it by hand)."""
-    batch = composition.container().repos.store.batch()
-    payer = want_payer(batch, order.user_id, month_of(datetime.fromisoformat(order.created_at)),
-                       payment_id=order.payment_id, payee_id=order.merchant_id)
-    batch.run()
+def _full_refund(tx: Tx, order: Order, at: datetime, payer: Payer | None) -> None:
+    """Whatever is left of the order's payment goes back (nothing, if the merchant refunded it by hand). The
+    payer was read with the order when its id names them; otherwise it is read now."""
+    if payer is None:
+        batch = composition.container().repos.store.batch()
+        payer = want_payer(batch, order.user_id, _month(order), payment_id=order.payment_id,
+                           payee_id=order.merchant_id)
+        batch.run()
     payment = payer.payment.value if payer.payment is not None else None
-    if payment is None or payer.wallet.value is None:
+    if payment is None or payer.wallet.value is None or payment.user_id != order.user_id:
         raise NotFound("the order's payment is gone")
     if payment.refundable > 0:
         stage_refund(tx, payer, payment, None, at)
+
+
+def _month(order: Order) -> str:
+    """The KST month the order was paid in: its payment's."""
+    return month_of(datetime.fromisoformat(order.created_at))
 
 
 # ---- reading ---------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 A payment and a refund are each written once, here, and used by the orders too: `want_payer` asks for the
 payer's wallet, month and budgets in the caller's batch; `stage_payment` and `stage_refund` compute the
-outcome and stage everything it changes into the caller's transaction.
+outcome and stage everything it changes into the caller's transaction. A payment's id carries its payer and
+month, sealed (domain/sealed_ids.py), so a refund reads the payment and the payer in one batch.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from chalicelib.domain.payment import (
 )
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
+from chalicelib.domain.sealed_ids import Sealed
 from chalicelib.domain.wallet import ResidentMonth, Wallet
-from chalicelib.handlers.common import new_id, now, policy_in_force
+from chalicelib.handlers.common import new_id, now, opened, policy_in_force, sealed_ids, sealing_key
 from chalicelib.handlers.unit import Once, Unit, write_once
 
 
@@ -109,6 +111,7 @@ def pay(user_id: str, merchant_id: str, amount: int, use_cashback: bool, key: st
         at = now()
         payer = want_payer(u.batch, user_id, month_of(at))
         shop = r.merchants.want(u.batch, merchant_id)
+        sealing = sealing_key(u.batch)
         if (replayed := u.read()) is not None:
             return replayed
         merchant = shop.value
@@ -116,8 +119,9 @@ def pay(user_id: str, merchant_id: str, amount: int, use_cashback: bool, key: st
         if merchant is None:
             raise NotFound("unknown merchant_id")
         refuse_own_shop(acting_for, merchant.merchant_id)
+        (payment_id,) = sealed_ids(("pay",), Sealed(user_id, month_of(at)), sealing(u.tx))
         request = PaymentRequest(
-            payment_id=new_id("pay"), user_id=user_id, merchant_id=merchant.merchant_id, list_amount=amount,
+            payment_id=payment_id, user_id=user_id, merchant_id=merchant.merchant_id, list_amount=amount,
             discount=discount_for(amount, merchant.discount_rate) if merchant.benefit_plus else 0,
             benefit_plus=merchant.benefit_plus, use_cashback=use_cashback, created_at=kst_iso(at),
             merchant_name=merchant.name,
@@ -174,21 +178,33 @@ def get_payment(user_id: str, payment_id: str) -> Payment:
 
 
 def refund(merchant_id: str, caller: str, payment_id: str, amount: int | None, key: str) -> Payment:
-    """A merchant refunds its own payment, whole or in part (one read for the payment, one for the payer)."""
+    """A merchant refunds its own payment, whole or in part, in one read and one transaction: the id names the
+    payer and month (sealed), so the payment, the payer's wallet and month, the budgets and the stored response
+    come in one batch. A payment whose id is plain (made before ids were sealed) is read first, then its payer."""
     r = composition.container().repos
     once = Once.of(Payment, caller, "refund", key, {"payment_id": payment_id, "amount": amount})
+    sealed = opened(payment_id, "payment")
 
     def attempt(u: Unit[Payment]) -> Payment:
         at = now()
         found = r.payments.want(u.batch, payment_id)
+        named = None if sealed is None else want_payer(u.batch, sealed.user_id, sealed.month, payee_id=merchant_id)
         if (replayed := u.read()) is not None:
             return replayed
         payment = found.value
         if payment is None or payment.merchant_id != merchant_id:
             raise NotFound("no such payment")
-        batch = r.store.batch()
-        payer = want_payer(batch, payment.user_id, payment.month, payee_id=payment.merchant_id)
-        batch.run()
+        if sealed is not None and (payment.user_id, payment.month) != (sealed.user_id, sealed.month):
+            raise NotFound("no such payment")  # defence in depth: the payer the id names is the one stored
+        payer = named or _payer_of(payment)
         return u.commit(stage_refund(u.tx, payer, payment, amount, at).payment)
 
     return write_once(once, attempt, lock=payment_id, shared="budget:refunds")
+
+
+def _payer_of(payment: Payment) -> Payer:
+    """The payer of a payment whose id does not name them: one more read."""
+    batch = composition.container().repos.store.batch()
+    payer = want_payer(batch, payment.user_id, payment.month, payee_id=payment.merchant_id)
+    batch.run()
+    return payer

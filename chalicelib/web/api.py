@@ -17,7 +17,7 @@ from chalice.app import Blueprint, Request, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.domain.errors import DomainError, MethodNotAllowed, NotFound, Unauthorized, ValidationFailed
-from chalicelib.web.schemas.common import ID_PATTERN
+from chalicelib.web.schemas.common import ID_PATTERN, PATH_ID_PATTERNS
 
 if TYPE_CHECKING:
     from chalicelib.auth import Principal
@@ -49,6 +49,7 @@ CONTENT_TYPES = ["*/*"]
 # Matched with `fullmatch`: `$` alone also matches before a final line feed.
 _KEY = re.compile(r"^[\x21-\x7e]{1,64}$")
 _PATH_PARAM = re.compile(ID_PATTERN)
+_PATH_PARAMS = {name: re.compile(pattern) for name, pattern in PATH_ID_PATTERNS.items()}
 _PARAM_NAMES = re.compile(r"{(\w+)}")
 
 
@@ -228,8 +229,8 @@ class Routes:
                         raise Forbidden("the token carries no known role")
                 else:
                     principal.require(spec.role)
-            for value in params.values():
-                if not _PATH_PARAM.fullmatch(value):
+            for name, value in params.items():
+                if not _PATH_PARAMS.get(name, _PATH_PARAM).fullmatch(value):
                     raise NotFound("no such resource")
             key = None
             if spec.idempotent or spec.optional_key:

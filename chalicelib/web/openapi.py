@@ -19,13 +19,13 @@ from pydantic.json_schema import models_json_schema
 
 from chalicelib.settings import Settings
 from chalicelib.web.api import _KEY, JSON, MAX_BODY_BYTES, STATUS_BY_CODE, RouteSpec, path_params
-from chalicelib.web.schemas.common import ID_PATTERN, ErrorOut, Mall, Month
+from chalicelib.web.schemas.common import ID_PATTERN, PATH_ID_PATTERNS, ErrorOut, Mall, Month
 from chalicelib.web.schemas.policies import RATE_CAP_SETTING
 
 REF = "#/components/schemas/{model}"
 PATH_TYPES: dict[str, Any] = {"month": Month, "mall": Mall}
 """Path parameters with a rule of their own (the handlers check them: a month is 400, a mall 404); every
-other one is an id (`ID_PATTERN`)."""
+other one is an id (`ID_PATTERN`, or `SEALED_ID_PATTERN` for a payment's or an order's: `PATH_ID_PATTERNS`)."""
 
 # ---- error answers -----------------------------------------------------------------------------------
 
@@ -175,7 +175,7 @@ def _path_parameter(name: str, defs: dict[str, Any]) -> dict[str, Any]:
         schema = TypeAdapter(PATH_TYPES[name]).json_schema(ref_template=REF)
         defs.update(schema.pop("$defs", {}))
     else:
-        schema = {"type": "string", "pattern": ID_PATTERN}
+        schema = {"type": "string", "pattern": PATH_ID_PATTERNS.get(name, ID_PATTERN)}
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
@@ -166,12 +167,14 @@ def test_ids_made_only_of_dots_or_not_beginning_with_a_letter_or_digit_are_refus
 
 def test_every_id_the_system_makes_is_an_id(env: Env) -> None:
     """The id rule must not refuse the system's own ids: those made by requests, by each `new_id` prefix
-    the use cases use, the news posts' and the seeded campaigns' ids, the malls and months in paths."""
+    the use cases use, the news posts' and the seeded campaigns' ids, the malls and months in paths; and a
+    payment's or an order's, sealed for a Cognito sub (a UUID), the longer rule of those ids' parameters."""
     from chalicelib.domain.campaign import SEEDED_CAMPAIGNS
     from chalicelib.domain.merchant import MALLS
     from chalicelib.domain.notices import post_id_for
-    from chalicelib.handlers.common import new_id
-    from chalicelib.web.schemas.common import ID_PATTERN
+    from chalicelib.domain.sealed_ids import Sealed
+    from chalicelib.handlers.common import new_id, sealed_ids
+    from chalicelib.web.schemas.common import ID_PATTERN, SEALED_ID_PATTERN
 
     world = make_world(env)
     status, charge = env.call("POST", "/wallet/charges", role="resident", sub=PAYER, key=new_key(),
@@ -182,6 +185,9 @@ def test_every_id_the_system_makes_is_an_id(env: Env) -> None:
             *(c.campaign_id for c in SEEDED_CAMPAIGNS), *MALLS, "2026-12"]
     assert [m for m in made if not re.fullmatch(ID_PATTERN, m)] == []
     assert world.merchant_id.startswith("m-") and world.payment_id.startswith("pay_")
+    key = env.container.keyring.key("sealed-ids") or b""
+    sealed = sealed_ids(("mord", "ord", "pay"), Sealed(str(uuid.uuid4()), "2999-12", world.merchant_id), key)
+    assert [s for s in sealed if not re.fullmatch(SEALED_ID_PATTERN, s) or len(s) <= 64] == []
 
 
 # ---- bounds hold for the text as sent --------------------------------------------------------------

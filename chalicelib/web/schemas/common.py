@@ -138,6 +138,11 @@ and `:a` are not ids, while every id the system makes (`m-…`, `pay_…`, `ord_
 campaigns' slugs) and months are. Matched whole (`re.fullmatch`; pydantic and JSON Schema anchor at the
 very end): `$` alone also matches before a final line feed."""
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=ID_PATTERN)]
+SEALED_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
+"""A payment's or an order's id, which may carry its payer sealed (domain/sealed_ids.py, `MAX_LENGTH`): an id as
+`ID_PATTERN` says, of up to 128 characters."""
+PATH_ID_PATTERNS = {"payment_id": SEALED_ID_PATTERN, "order_id": SEALED_ID_PATTERN}
+"""Path parameters whose ids may be sealed ones; every other id in a path is `ID_PATTERN`."""
 
 
 def month_rule() -> BeforeValidator:
