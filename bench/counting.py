@@ -17,6 +17,9 @@ Three things are counted, per DynamoDB operation name:
   Query per cache lifetime per process) can be told apart from what an operation itself asks for.
 - clients: `creating-client-class.dynamodb`, one per botocore client built (a new client costs CPU and,
   against real AWS, a new TLS connection).
+
+Calls to other AWS services (`_make_api_call` of any other client: KMS for a gift's claim code, S3, SQS) are
+counted apart, per service and operation (`KMS GenerateDataKey`), never with the DynamoDB figures.
 """
 
 from __future__ import annotations
@@ -47,9 +50,12 @@ class Tally:
     requests: Counter[str] = field(default_factory=Counter)
     calls: Counter[str] = field(default_factory=Counter)
     clients: int = 0
+    other_calls: Counter[str] = field(default_factory=Counter)
+    """API calls to other services, as `"<service id> <operation>"`."""
 
     def __sub__(self, other: Tally) -> Tally:
-        return Tally(self.requests - other.requests, self.calls - other.calls, self.clients - other.clients)
+        return Tally(self.requests - other.requests, self.calls - other.calls, self.clients - other.clients,
+                     self.other_calls - other.other_calls)
 
     @property
     def total_requests(self) -> int:
@@ -69,6 +75,7 @@ class RequestCounter:
         self._lock = threading.Lock()
         self._requests: Counter[str] = Counter()
         self._calls: Counter[str] = Counter()
+        self._other: Counter[str] = Counter()
         self._clients = 0
 
     @classmethod
@@ -85,9 +92,12 @@ class RequestCounter:
         original = getattr(botocore.client.BaseClient, "_make_api_call")  # noqa: B009 (private, untyped)
 
         def counting_call(client: Any, operation_name: str, api_params: Any) -> Any:
-            if client.meta.service_model.service_name == "dynamodb":
-                with counter._lock:
+            model = client.meta.service_model
+            with counter._lock:
+                if model.service_name == "dynamodb":
                     counter._calls[operation_name] += 1
+                else:
+                    counter._other[f"{model.service_id} {operation_name}"] += 1
             return original(client, operation_name, api_params)
 
         setattr(botocore.client.BaseClient, "_make_api_call", counting_call)  # noqa: B010
@@ -108,4 +118,4 @@ class RequestCounter:
 
     def snapshot(self) -> Tally:
         with self._lock:
-            return Tally(Counter(self._requests), Counter(self._calls), self._clients)
+            return Tally(Counter(self._requests), Counter(self._calls), self._clients, Counter(self._other))

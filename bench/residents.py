@@ -77,6 +77,9 @@ class Profile:
     expected_settled: int = 0
     expected_credited: int = 0
     spend_of_active: list[int] = field(default_factory=list)
+    merchant_lines: dict[str, list[int]] = field(default_factory=dict)
+    """Per merchant, [gross, discounts, refunds] of MONTH from the seeded movements: what the settlement's
+    merchant lines must say (not in `as_dict`: the figures file would carry 3,000 of them)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -267,6 +270,13 @@ def count(r: Resident, profile: Profile, shard_sizes: list[int], shards: int) ->
     profile.payments += len(pays)
     profile.refunds += sum(1 for m in r.movements if m.kind == MOVE_REFUND)
     profile.paid_total += -sum(m.d_charged + m.d_cashback for m in pays if m.created_at.startswith(MONTH))
+    for m in r.movements:
+        if m.merchant_id is not None and m.created_at.startswith(MONTH) and m.kind in (MOVE_PAYMENT, MOVE_REFUND):
+            line = profile.merchant_lines.setdefault(m.merchant_id, [0, 0, 0])
+            if m.kind == MOVE_PAYMENT:
+                line[0], line[1] = line[0] + m.gross, line[1] + m.discount
+            else:
+                line[2] += m.d_charged + m.d_cashback
     if r.wallet.adjustment_due:
         profile.with_adjustment += 1
     if r.month is not None:

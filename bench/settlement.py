@@ -16,9 +16,11 @@ For each size, in a fresh process (so each size has its own memory peak and noth
    exactly what the seeding computed with the domain functions, the books balanced, and a sample of
    wallets credited as expected.
 
-moto's emulator is patched for this benchmark only (`bench/moto_index.py`): its Query and
-TransactWriteItems cost O(items in the table) per request, which would make any settlement look
-quadratic. The patched emulator answers the same (checked after seeding).
+moto's emulator is patched (`devstack/moto_index.py`, which the local stack's moto server also runs): its
+Query, segmented Scan and TransactWriteItems cost O(items in the table) per request, which would make any
+settlement look quadratic. The patched emulator answers the same (checked after seeding). The table's stream is on, as the
+template has it: every write, the seeding's included, makes a stream record, of which moto keeps the last 10,000
+(`devstack/moto_streams.py`, applied by `bench.moto_app.prepare_environment`).
 
 `python -m bench.settlement --size 10000 --json out.json` runs one size; `python -m bench` runs the
 sizes in `--settlement-sizes` this way and merges the figures into `bench/settlement_figures.json`.
@@ -60,6 +62,13 @@ class SizeResult:
     emulator_s: float
     dynamodb: dict[str, int]
     dynamodb_total: int
+    segments: int
+    """The books check's Scan segments (the run's `segments_total`)."""
+    write_units: int
+    """Write units of every DynamoDB request, from the items as sent (bench/settlement_tallies.py)."""
+    write_units_by_op: dict[str, int]
+    phases: dict[str, Any]
+    """Per phase (the credit shards, the books check's segments): messages, CPU, of it in moto, ms per message."""
     app_calls: dict[str, int]
     harness_calls: dict[str, int]
     messages: int
@@ -96,8 +105,7 @@ def run_size(size: int, shards: int, lambda_timeout_s: int, merchant_count: int)
     from moto import mock_aws
 
     from bench import residents as district
-    from bench.moto_app import create_stack
-    from bench.moto_index import indexed_moto, scanning
+    from bench.moto_app import create_stack, forget_dynamodb_instances
     from chalicelib import composition
     from chalicelib.adapters.bank import FakeBank
     from chalicelib.domain.months import KST
@@ -106,10 +114,12 @@ def run_size(size: int, shards: int, lambda_timeout_s: int, merchant_count: int)
     from chalicelib.handlers import settlement
     from chalicelib.handlers.admin import seed_defaults
     from chalicelib.settings import Settings
+    from devstack.moto_index import indexed_moto, scanning
     from tests.support import SettableClock, read_wallet
 
     checks: list[str] = []
     with mock_aws(), indexed_moto(), tempfile.TemporaryDirectory(prefix="seoro-settle-"):
+        forget_dynamodb_instances()  # the stream's records too: every write makes one (see bench/moto_app.py)
         outputs = create_stack()
         clock = SettableClock(datetime(2020, 3, 31, 12, 0, tzinfo=KST))
         settings = Settings(
@@ -171,12 +181,26 @@ def run_size(size: int, shards: int, lambda_timeout_s: int, merchant_count: int)
                 slow = wallets.movements(r.wallet.user_id)
             if fast != slow or sorted(fast, key=_key) != sorted(r.movements, key=_key):
                 raise AssertionError(f"{r.wallet.user_id}: the ledger reads back differently")
+        segment = _segment_of(kept[0].wallet.user_id, CHECKED_SEGMENTS)
+        fast_pages = _books_pages(wallets, segment, 2)
+        with scanning():
+            slow_pages = _books_pages(wallets, segment, 2)
+        if fast_pages != slow_pages or not fast_pages[0].items:
+            raise AssertionError(f"books segment {segment}: the indexed emulator scans differently from moto's own")
+        from chalicelib.domain.books import WalletBalances, line_of
+
+        w = kept[0].wallet
+        alone = [*map(line_of, sorted(kept[0].movements, key=lambda m: (m.created_at, m.seq, m.movement_id))),
+                 WalletBalances(w.user_id, w.charged_balance, w.cashback_balance, w.version)]
+        if wallets.books_of(w.user_id) != alone:
+            raise AssertionError(f"{w.user_id}: the books check reads the wallet and ledger differently")
         for r in kept:
             wallet, month = read_wallet(r.wallet.user_id, district.MONTH)
             if wallet != r.wallet or month != (r.month or ResidentMonth(r.wallet.user_id, district.MONTH)):
                 raise AssertionError(f"{r.wallet.user_id}: the stored wallet or month differs from the seeded one")
-        checks.append("every page of two shards and three ledgers answer the same with moto's own full scan as "
-                      "with the index; the seeded wallets, months and ledgers read back as seeded")
+        checks.append("every page of two shards, three ledgers and the first two pages of a books Scan segment "
+                      "answer the same with moto's own full scan as with the index; the seeded wallets, months and "
+                      "ledgers read back as seeded")
 
         # ---- settle ----
         clock.set(datetime(2020, 4, 1, 1, 0, tzinfo=KST))
@@ -188,6 +212,8 @@ def run_size(size: int, shards: int, lambda_timeout_s: int, merchant_count: int)
         runner = runner_module.LocalRunner(app, clock, harness_sqs)
 
         message_ms: list[float] = []
+        phases: dict[str, dict[str, Any]] = {name: {"messages": 0, "cpu_s": 0.0, "emulator_s": 0.0, "ms": []}
+                                             for name in ("credit", "books")}
         errors: list[BaseException] = []
         counts = {"messages": 0, "continuations": 0, "invocations": 0}
         real_process, real_batch, real_context = (settlement.process_message, settlement.on_sqs_batch,
@@ -196,7 +222,8 @@ def run_size(size: int, shards: int, lambda_timeout_s: int, merchant_count: int)
         def process(body: str, remaining_ms: Any, receive_count: int = 1) -> None:
             counts["messages"] += 1
             counts["continuations"] += "cursor" in body
-            began = time.perf_counter()
+            phase = phases["books" if '"segment"' in body else "credit"]
+            began, cpu, emulated = time.perf_counter(), time.process_time(), tallies.emulator_s
             try:
                 real_process(body, remaining_ms, receive_count)
             except BaseException as exc:
@@ -204,6 +231,10 @@ def run_size(size: int, shards: int, lambda_timeout_s: int, merchant_count: int)
                 raise
             finally:
                 message_ms.append((time.perf_counter() - began) * 1000)
+                phase["messages"] += 1
+                phase["ms"].append(message_ms[-1])
+                phase["cpu_s"] += time.process_time() - cpu
+                phase["emulator_s"] += tallies.emulator_s - emulated
 
         def batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
             counts["invocations"] += 1
@@ -242,6 +273,7 @@ def run_size(size: int, shards: int, lambda_timeout_s: int, merchant_count: int)
         after = tallies.snapshot()
         spent = counter.snapshot() - before_requests
         dynamodb = after[0] - before[0]
+        units = after[4] - before[4]
         final = settlement.status(district.MONTH)
         run, result = final.run, final.totals
 
@@ -263,6 +295,19 @@ def run_size(size: int, shards: int, lambda_timeout_s: int, merchant_count: int)
                 raise AssertionError(f"{r.wallet.user_id}: cashback {got and got.cashback_balance}, expected {want}")
         checks.append(f"completed, books balanced, {size:,} residents counted, {expected_settled:,} settled and "
                       f"{expected_credited:,} won credited as the domain computes, sample wallets credited")
+        if result.wallets_checked != size:
+            raise AssertionError(f"the books check read {result.wallets_checked} wallets of {size}")
+        if result.merchants != profile.merchant_lines:
+            wrong = sorted(m for m in {*result.merchants, *profile.merchant_lines}
+                           if result.merchants.get(m) != profile.merchant_lines.get(m))
+            raise AssertionError(f"merchant lines differ from the seeded payments and refunds: {wrong[:3]}")
+        for mid, (gross, discounts, refunds) in sorted(profile.merchant_lines.items())[:25]:
+            stored = settlement.merchant_line(mid, district.MONTH)
+            if (stored.gross, stored.discounts, stored.refunds) != (gross, discounts, refunds):
+                raise AssertionError(f"{mid}: stored line {stored}, expected {(gross, discounts, refunds)}")
+        checks.append(f"the books check read all {size:,} wallets, each equal to the sum of its ledger; the "
+                      f"{len(profile.merchant_lines):,} merchants' lines are exactly the seeded month's payments "
+                      "and refunds (25 read back from the table)")
 
     if sum(dynamodb.values()) != spent.total_requests:
         raise AssertionError("the classified DynamoDB requests do not add up to the counter's")
@@ -277,6 +322,12 @@ def run_size(size: int, shards: int, lambda_timeout_s: int, merchant_count: int)
         emulator_s=round(after[3] - before[3], 2),
         dynamodb=dict(sorted(dynamodb.items())),
         dynamodb_total=spent.total_requests,
+        segments=run.segments_total,
+        write_units=sum(units.values()),
+        write_units_by_op=dict(sorted(units.items())),
+        phases={name: {"messages": ph["messages"], "cpu_s": round(ph["cpu_s"], 2),
+                       "emulator_s": round(ph["emulator_s"], 2), "message_ms": _stats(ph["ms"])}
+                for name, ph in phases.items()},
         app_calls=dict(sorted((after[1] - before[1]).items())),
         harness_calls=dict(sorted((after[2] - before[2]).items())),
         messages=counts["messages"],
@@ -320,6 +371,30 @@ def _all_pages(wallets: Any, shard: int) -> list[Any]:
         cursor = page.next
         if cursor is None:
             return pages
+
+
+CHECKED_SEGMENTS = 256
+"""The books Scan segment compared both ways after seeding is one of 256 (moto's own Scan sorts the whole table on
+every page, so a small segment and two pages keep that check to minutes at 300,000 residents)."""
+
+
+def _segment_of(user_id: str, segments: int) -> int:
+    """The Scan segment of a resident's items, by moto's hash of the partition key (`Item.is_within_segment`)."""
+    import hashlib
+
+    return hashlib.md5(f"U#{user_id}".encode()).digest()[0] % segments  # moto's hash, not a secret
+
+
+def _books_pages(wallets: Any, segment: int, most: int) -> list[Any]:
+    pages: list[Any] = []
+    cursor = None
+    while len(pages) < most:
+        page = wallets.books_page(segment, CHECKED_SEGMENTS, cursor, 1_000)
+        pages.append(page)
+        cursor = page.next
+        if cursor is None:
+            break
+    return pages
 
 
 def _key(m: Any) -> tuple[str, str]:

@@ -21,26 +21,31 @@ END = "<!-- bench:settlement:end -->"
 MAIN_SHARDS = 256
 MAIN_TIMEOUT = 900
 DISTRICT = 300_000
-TARGET = 3.0
+TARGET = 1.0
 BATCH_SIZE = 5
 
 # ---- the AWS model: assumptions, stated once ------------------------------------------------------------
 
+SCAN = "Scan (books check: a segment's page)"
 LATENCY_MS = {
     "Query gsi2 (shard page of wallets)": 10.0,  # 100 wallets, ~30 KB, eventually consistent
     "Query gsi1 (shard's automatic donations)": 5.0,  # the shard's few instructions, eventually consistent
     "BatchGetItem (month counters of a page)": 15.0,  # 100 keys, strongly consistent
     "TransactWriteItems (credit)": 15.0,  # 3 items (wallet, month, ledger line), two-phase
-    "Query (resident's ledger)": 5.0,  # one partition, ~10 small items
+    SCAN: 80.0,  # 1 MB read (~3,000 items), filtered and projected, eventually consistent
+    "Query (books check: one resident read again)": 5.0,  # one partition, ~10 small items, consistent
     "TransactWriteItems (shard done)": 15.0,
+    "TransactWriteItems (books segment done)": 15.0,
     "BatchWriteItem (merchant lines)": 10.0,
     "Query (shard totals)": 15.0,
 }
 OTHER_MS = 5.0  # GetItem / PutItem / UpdateItem of the run record, the policy query
 SQS_MS = 10.0
 S3_MS = 30.0
-WRU_PER_CREDIT = 7  # 3 items ≤ 1 KB × 2 (transactional writes cost double) + 1 for the wallet's gsi2 entry
+WRU_PER_CREDIT = 7  # runs recorded before write units were counted: 3 items ≤ 1 KB × 2 + 1 for the wallet's gsi2
 NEW_TABLE_WRU_PER_S = 4_000  # what a new on-demand table sustains before it has seen a higher peak
+BOOKS_OPS = (SCAN, "Query (books check", "TransactWriteItems (books")
+"""The books check's own requests (its segments' run-record reads are counted with the shards')."""
 
 
 def key(r: dict[str, Any]) -> str:
@@ -103,7 +108,8 @@ def _per(count: float, residents: int) -> str:
     return f"{count / residents:.4f}".rstrip("0").rstrip(".") if count else "0"
 
 
-PER_RESIDENT = ("Query (resident's ledger)", "TransactWriteItems (credit)", "BatchGetItem (re-read")
+PER_RESIDENT = ("Query (resident's ledger)", "TransactWriteItems (credit)", "BatchGetItem (re-read", SCAN,
+                "Query (books check")
 PER_PAGE = ("Query gsi2", "BatchGetItem (month counters")
 PAGE_SIZE = 100  # chalicelib.handlers.settlement.PAGE_SIZE
 
@@ -125,27 +131,41 @@ def projected_counts(r: dict[str, Any], residents: int) -> dict[str, float]:
     return out
 
 
+def _latency(op: str) -> float:
+    if op.startswith("S3"):
+        return S3_MS
+    if op.startswith("SQS"):
+        return SQS_MS
+    return LATENCY_MS.get(op, OTHER_MS)
+
+
 def aws_estimate(r: dict[str, Any], residents: int = DISTRICT, batch_size: int = BATCH_SIZE) -> dict[str, float]:
-    """Seconds to settle `residents` on AWS with r's request mix (see the doc for the reasoning)."""
+    """Seconds to settle `residents` on AWS with r's request mix (see the doc for the reasoning): the credit
+    phase (shards in batches), then the books check (its segments in batches, each a string of Scan pages)."""
     counts = projected_counts(r, residents)
-
-    def latency(op: str) -> float:
-        if op.startswith("S3"):
-            return S3_MS
-        if op.startswith("SQS"):
-            return SQS_MS
-        return LATENCY_MS.get(op, OTHER_MS)
-
-    io_ms = sum(c * latency(op) for op, c in counts.items()) / residents
-    cpu_ms = max(0.0, (r["settle_cpu_s"] - r["emulator_s"]) * 1000 / r["residents"])
+    n = r["residents"]
+    books_ops = {op: c for op, c in counts.items() if op.startswith(BOOKS_OPS)}
+    io_ms = sum(c * _latency(op) for op, c in counts.items() if op not in books_ops) / residents
+    phases = r.get("phases") or {}
+    credit_cpu = phases["credit"]["cpu_s"] - phases["credit"]["emulator_s"] if phases else (
+        r["settle_cpu_s"] - r["emulator_s"])
+    cpu_ms = max(0.0, credit_cpu * 1000 / n)
     per_resident_ms = io_ms + cpu_ms
     shards = r["shards"]
     workers = math.ceil(shards / batch_size)
     per_worker = residents / shards * batch_size
-    compute_s = per_worker * per_resident_ms / 1000
-    credits_share = r["dynamodb"].get("TransactWriteItems (credit)", 0) / r["residents"]
-    wru_per_s = residents / compute_s * credits_share * WRU_PER_CREDIT
-    write_bound_s = residents * credits_share * WRU_PER_CREDIT / NEW_TABLE_WRU_PER_S
+    credit_s = per_worker * per_resident_ms / 1000
+    segments = int(r.get("segments", 0))
+    books_io_ms = sum(c * _latency(op) for op, c in books_ops.items()) / residents
+    books_cpu_ms = max(0.0, (phases["books"]["cpu_s"] - phases["books"]["emulator_s"]) * 1000 / n) if phases else 0.0
+    books_s = (residents / segments * min(batch_size, segments) * (books_io_ms + books_cpu_ms) / 1000
+               if segments else 0.0)
+    compute_s = credit_s + books_s
+    if "write_units_by_op" in r:  # the credits' units in proportion, the rest (per shard, per run) as they were
+        wru_per_resident = sum(u * residents / n if op.startswith(PER_RESIDENT) else u
+                               for op, u in r["write_units_by_op"].items()) / residents
+    else:
+        wru_per_resident = r["dynamodb"].get("TransactWriteItems (credit)", 0) / n * WRU_PER_CREDIT
     dynamodb = sum(c for op, c in counts.items() if not op.startswith(("SQS", "S3")))
     return {
         "requests_per_resident": dynamodb / residents,
@@ -154,11 +174,16 @@ def aws_estimate(r: dict[str, Any], residents: int = DISTRICT, batch_size: int =
         "per_resident_ms": per_resident_ms,
         "workers": workers,
         "per_worker": per_worker,
+        "credit_s": credit_s,
+        "segments": segments,
+        "books_ms": books_io_ms + books_cpu_ms,
+        "books_s": books_s,
         "compute_s": compute_s,
-        "one_per_shard_s": residents / shards * per_resident_ms / 1000,
-        "wru_per_s": wru_per_s,
-        "write_bound_s": write_bound_s,
-        "credits_share": credits_share,
+        "one_per_shard_s": residents / shards * per_resident_ms / 1000 + (
+            residents / segments * (books_io_ms + books_cpu_ms) / 1000 if segments else 0.0),
+        "wru_per_resident": wru_per_resident,
+        "wru_per_s": residents * wru_per_resident / credit_s,  # the writes are the credit phase's
+        "write_bound_s": residents * wru_per_resident / NEW_TABLE_WRU_PER_S,
     }
 
 
@@ -184,6 +209,9 @@ def markdown(figures: dict[str, dict[str, Any]]) -> str:
         f"**{r['dynamodb_total'] / r['residents']:.3f}** ({_n(r['dynamodb_total'])})" for r in main) + " |")
     out.append(f"| Target ≤ {TARGET:g} per resident | " + " | ".join(
         "met" if r["dynamodb_total"] / r["residents"] <= TARGET else "**NOT met**" for r in main) + " |")
+    out.append("| Write units per resident (from the items sent) | " + " | ".join(
+        f"{r['write_units'] / r['residents']:.2f} ({_n(r['write_units'])})" if "write_units" in r else "not counted"
+        for r in main) + " |")
     app_calls = sorted({k for r in main for k in r["app_calls"]})
     for k in app_calls:
         out.append(f"| {k} (the app's) | " + " | ".join(
@@ -195,10 +223,14 @@ def markdown(figures: dict[str, dict[str, Any]]) -> str:
             for r in main) + " |")
     out += [
         "",
-        "Per resident: `per resident (count in the run)`. The fixed part (a shard's page reads, its run-record "
-        "reads, its `shard done` transaction, the policy, the reports) is spread over more residents as the "
-        "district grows, so the total per resident falls towards the per-resident core: one ledger `Query` "
-        "for everyone plus one `TransactWriteItems` for each resident with something to credit.",
+        "Per resident: `per resident (count in the run)`. The fixed part (a shard's or segment's run-record "
+        "reads and `done` transaction, a shard's automatic donations, the policy, the reports, the merchant "
+        "lines) is spread over more residents as the district grows, so the total per resident falls towards "
+        "the per-resident core: one `TransactWriteItems` for each resident with something to credit, plus page "
+        "reads (a shard's pages of 100 wallets and their months, the books check's Scan pages of 1 MB). "
+        "A run without a `Scan` row predates the books check's own phase: it read every resident's ledger with "
+        "one `Query` instead. Write units: `bench/settlement_tallies.py` (1 per KB of each item written, 2 in a "
+        "transaction, +1 per index the item is in; updates sized by what they send).",
         "",
         "#### Time per resident",
         "",
@@ -217,6 +249,18 @@ def markdown(figures: dict[str, dict[str, Any]]) -> str:
             f"{r['invocations']} | {r['message_ms']['median']:,.0f} / {r['message_ms']['max']:,.0f} | "
             f"{r['shard_residents']['mean']:,.0f} / {r['shard_residents']['max']:,.0f} | {r['peak_rss_mb']:,.0f} MB |"
         )
+    phased = [r for r in main if r.get("phases")]
+    if phased:
+        out += ["", "By phase (the credit shards, then the books check's Scan segments):", "",
+                "| Residents | Phase | Messages | CPU ms per resident | … in moto's emulator | … in the app | "
+                "ms per message, median / max |", "|---:|---|---:|---:|---:|---:|---|"]
+        for r in phased:
+            n = r["residents"]
+            for name, ph in r["phases"].items():
+                out.append(
+                    f"| {n:,} | {name} | {ph['messages']} | {ph['cpu_s'] * 1000 / n:.2f} | "
+                    f"{ph['emulator_s'] * 1000 / n:.2f} | {(ph['cpu_s'] - ph['emulator_s']) * 1000 / n:.2f} | "
+                    f"{ph['message_ms'].get('median', 0):,.0f} / {ph['message_ms'].get('max', 0):,.0f} |")
     lo, hi = min(r["settle_s"] / r["residents"] for r in main), max(r["settle_s"] / r["residents"] for r in main)
     if len(main) > 1:
         out += ["", f"Wall time per resident ranges {lo * 1000:.2f}–{hi * 1000:.2f} ms over a "
@@ -250,39 +294,48 @@ def markdown(figures: dict[str, dict[str, Any]]) -> str:
 
 
 def _aws_markdown(main: list[dict[str, Any]]) -> list[str]:
-    base = main[-1]
+    current = [r for r in main if r.get("phases")]  # runs of the code with the books check's own phase
+    base = (current or main)[-1]
     measured = base["residents"] >= DISTRICT
     e = aws_estimate(base)
     label = (f"request mix and CPU from the {base['residents']:,}-resident run" if measured else
-             f"**extrapolated** from the {base['residents']:,}-resident run, the largest measured: per-resident "
-             "requests and CPU scaled to the district, page reads by page, per-shard ones as they were")
+             f"**extrapolated** from the {base['residents']:,}-resident run, the largest measured of the current "
+             "code: per-resident requests, Scan pages and CPU scaled to the district, page reads by page, "
+             "per-shard and per-segment ones as they were")
     latencies = ", ".join(f"{op} {ms:g} ms" for op, ms in LATENCY_MS.items())
     out = [
         "",
         f"#### Estimate for {DISTRICT:,} residents on AWS ({label})",
         "",
         f"Assumed DynamoDB latencies from a Lambda in the table's region (typical p50, single-digit to low "
-        f"double-digit ms): {latencies}; any other DynamoDB request {OTHER_MS:g} ms; SQS {SQS_MS:g} ms; "
-        f"S3 {S3_MS:g} ms. The settlement worker configured with 1,769 MB or more (one full vCPU, roughly one "
-        f"core of this machine), so the CPU measured here carries over.",
+        f"double-digit ms; a Scan page tens of ms): {latencies}; any other DynamoDB request {OTHER_MS:g} ms; SQS "
+        f"{SQS_MS:g} ms; S3 {S3_MS:g} ms. The settlement worker configured with 1,769 MB or more (one full vCPU, "
+        f"roughly one core of this machine), so the CPU measured here carries over.",
         "",
         "| Step | Figure |",
         "|---|---:|",
         f"| DynamoDB requests per resident at {DISTRICT:,} | {e['requests_per_resident']:.3f} |",
-        f"| DynamoDB + SQS + S3 waiting per resident, at the latencies assumed below | {e['io_ms']:.1f} ms |",
-        f"| CPU per resident in the app + botocore + PynamoDB (measured, outside moto) | {e['cpu_ms']:.1f} ms |",
+        f"| Credit phase: DynamoDB + SQS + S3 waiting per resident, at the latencies assumed | {e['io_ms']:.1f} ms |",
+        f"| Credit phase: CPU per resident in the app + botocore + PynamoDB (measured, outside moto) | "
+        f"{e['cpu_ms']:.1f} ms |",
         f"| **One resident, one worker** | **{e['per_resident_ms']:.1f} ms** ≈ "
         f"{1000 / e['per_resident_ms']:.0f} residents/s |",
         f"| Workers: {base['shards']} shard messages in batches of {BATCH_SIZE} | {e['workers']} concurrent "
         f"invocations |",
         f"| Residents per invocation ({BATCH_SIZE} shards one after another) | {e['per_worker']:,.0f} |",
-        f"| **Compute-bound time** (one invocation's {BATCH_SIZE} shards of average size) | "
-        f"**{_duration(e['compute_s'])}** |",
-        f"| Write rate at that speed ({e['credits_share']:.0%} of residents credited × {WRU_PER_CREDIT} WRU) | "
-        f"{e['wru_per_s']:,.0f} WRU/s |",
+        f"| Credit phase, compute-bound (one invocation's {BATCH_SIZE} shards of average size) | "
+        f"{_duration(e['credit_s'])} |",
+    ]
+    if e["segments"]:
+        out.append(f"| Books check: {e['segments']:.0f} Scan segments in batches of {BATCH_SIZE}, "
+                   f"{e['books_ms']:.2f} ms per resident (Scan pages, re-reads, CPU) | {_duration(e['books_s'])} |")
+    out += [
+        f"| **Compute-bound time** (credits, then the books check) | **{_duration(e['compute_s'])}** |",
+        f"| Write rate during the credits ({e['wru_per_resident']:.2f} write units per resident"
+        f"{', measured and scaled' if 'write_units' in base else ', assumed'}) | {e['wru_per_s']:,.0f} WRU/s |",
         f"| **Write-bound time** if the table sustains only {NEW_TABLE_WRU_PER_S:,} WRU/s (a new on-demand table) | "
         f"**{_duration(e['write_bound_s'])}** |",
-        f"| With batch size 1 (one shard per invocation, {base['shards']} concurrent), compute-bound | "
+        f"| With batch size 1 (one shard or segment per invocation, {base['shards']} concurrent), compute-bound | "
         f"{_duration(e['one_per_shard_s'])} |",
     ]
     return out
@@ -298,8 +351,9 @@ def _duration(seconds: float) -> str:
 
 def _op_order(op: str) -> tuple[int, str]:
     order = ["Query gsi2", "Query gsi1", "BatchGetItem (month", "TransactWriteItems (credit", "Query (resident",
-             "BatchGetItem (re-read", "GetItem", "UpdateItem", "PutItem", "TransactWriteItems (shard",
-             "Query (shard", "Query (policy", "BatchWriteItem"]
+             "BatchGetItem (re-read", "Scan", "Query (books", "GetItem", "UpdateItem", "PutItem",
+             "TransactWriteItems (run", "TransactWriteItems (shard", "TransactWriteItems (books", "Query (shard",
+             "Query (policy", "BatchWriteItem"]
     for i, prefix in enumerate(order):
         if op.startswith(prefix):
             return i, op

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, replace
 from chalicelib.domain.donations import MODE_FIXED, AutoDonation, auto_amount
 from chalicelib.domain.dongs import DONGS
 from chalicelib.domain.errors import Conflict
-from chalicelib.domain.ledger import MOVE_CASHBACK, MOVE_RECOVERY, Movement, balances_match, stamped
+from chalicelib.domain.ledger import MOVE_CASHBACK, MOVE_RECOVERY, Movement, stamped
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.wallet import ResidentMonth, Wallet
 
@@ -59,7 +59,10 @@ class RunTaken(Conflict):
 
 @dataclass(frozen=True)
 class SettlementRun:
-    """The month's settlement as staff follow it: one run at a time, its shards counted as they finish."""
+    """The month's settlement as staff follow it: one run at a time, in two phases, each counted as it finishes:
+    its credit shards, then the segments of its books check (`domain/books.py`), which the message of the shard
+    that finished the credits (`books_started_by`) sends out. A run stored before the books check had its own
+    phase has no segments (`segments_total` 0)."""
 
     month: str
     run_id: str
@@ -70,6 +73,18 @@ class SettlementRun:
     finished_at: str | None = None
     totals: Totals | None = None
     reports: list[str] = field(default_factory=list)
+    segments_total: int = 0
+    segments_done: int = 0
+    books_started_by: int | None = None
+
+    @property
+    def parts_done(self) -> int:
+        """The run's progress: its shards and books segments done, each counted once."""
+        return self.shards_done + self.segments_done
+
+    @property
+    def parts_total(self) -> int:
+        return self.shards_total + self.segments_total
 
 
 @dataclass(frozen=True)
@@ -207,17 +222,13 @@ class Totals:
     """Per dong of the wallet: [residents whose month is settled, cashback credited to them]. Counted from the
     recorded credit like `by_program`, so a re-run or a retried shard counts each resident once."""
     merchants: dict[str, list[int]] = field(default_factory=dict)
+    """Per merchant, `[gross, discounts, refunds]` of the month: tallied by the books check from the ledgers."""
     problems: list[str] = field(default_factory=list)
+    wallets_checked: int = 0
+    """Wallets the books check compared with the sum of their ledgers (`domain/books.py`)."""
 
-    def add_resident(
-        self,
-        wallet: Wallet,
-        month: ResidentMonth,
-        credit: Credit | None,
-        movements: list[Movement],
-        policy: Policy,
-    ) -> None:
-        """Count one resident: its credit, its spend per tier and dong, its merchants' lines, its books."""
+    def add_resident(self, wallet: Wallet, month: ResidentMonth, credit: Credit | None, policy: Policy) -> None:
+        """Count one resident of the credit phase: its credit, and its spend per tier and dong."""
         self.residents += 1
         dong = self.dongs.setdefault(wallet.dong, [0, 0])
         dong[0] += 1
@@ -242,17 +253,6 @@ class Totals:
             for i, part in enumerate(program.tier_spend(month.spend.get(program.program_id, 0))):
                 if i < len(row):
                     row[i] += part
-        for mv in movements:
-            if mv.merchant_id is None or not mv.created_at.startswith(month.month):
-                continue
-            line = self.merchants.setdefault(mv.merchant_id, [0, 0, 0])
-            if mv.kind == "payment":
-                line[0] += mv.gross
-                line[1] += mv.discount
-            elif mv.kind == "refund":
-                line[2] += mv.d_charged + mv.d_cashback
-        if not balances_match(wallet.charged_balance, wallet.cashback_balance, movements):
-            self.problem(f"{wallet.user_id}: balances differ from the sum of the wallet's movements")
 
     def problem(self, text: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
@@ -268,6 +268,7 @@ class Totals:
         self.auto_donations += other.auto_donations
         self.recovered_from_charged += other.recovered_from_charged
         self.still_owed += other.still_owed
+        self.wallets_checked += other.wallets_checked
         for k, v in other.by_program.items():
             self.by_program[k] = self.by_program.get(k, 0) + v
         for k, row in other.tier_spend.items():
@@ -302,7 +303,8 @@ class Totals:
     @property
     def books_balanced(self) -> bool:
         """Cashback credited, less what was recovered from charged balances, is exactly the month's accruals
-        plus the adjustments applied; and every wallet equals the sum of its movements."""
+        plus the adjustments applied; and every wallet equals the sum of its movements (the books check names
+        any that does not in `problems`)."""
         return not self.problems and (
             self.cashback_credited - self.recovered_from_charged == self.accrued + self.adjustments_applied
         )

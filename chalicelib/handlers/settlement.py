@@ -1,5 +1,6 @@
 """Monthly settlement: the coordinator (HTTP or schedule) fans shards out through SQS; shard workers
-credit their residents exactly once; the last shard to finish writes the reports and closes the books.
+credit their residents exactly once; the shard that finishes the credits sends out the books check's Scan
+segments (`handlers/books.py`); the last segment to finish writes the reports and closes the books.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Any
 
 from chalicelib import composition
 from chalicelib.domain.audit import SETTLEMENT_START
+from chalicelib.domain.books import every_wallet_checked, segments_for
 from chalicelib.domain.donations import AutoDonation
 from chalicelib.domain.errors import InvalidState, NotFound, ValidationFailed
-from chalicelib.domain.ledger import balances_match
 from chalicelib.domain.months import KST, MONTH_RULE, is_month, kst_iso, month_closed, month_of, previous_month
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.reports import render
@@ -32,7 +33,7 @@ from chalicelib.domain.settlement import (
     settle_resident,
 )
 from chalicelib.domain.wallet import ResidentMonth, Wallet
-from chalicelib.handlers import audit, donations
+from chalicelib.handlers import audit, books, donations
 from chalicelib.handlers.common import new_id, now, policy_in_force, retrying
 from chalicelib.observability import logger
 
@@ -81,7 +82,8 @@ def start(month: str, actor: str | None = None) -> Status:
             _send([{"month": month, "run_id": run.run_id, "shard": s} for s in range(run.shards_total)])
         return status(month)
     shards = composition.container().settings.settlement_shards
-    fresh = SettlementRun(month, new_id("run"), STATUS_QUEUED, shards, 0, kst_iso(at))
+    fresh = SettlementRun(month, new_id("run"), STATUS_QUEUED, shards, 0, kst_iso(at),
+                          segments_total=segments_for(shards))
     if _begin(fresh, run.run_id if run else None, actor):
         try:
             _send([{"month": month, "run_id": fresh.run_id, "shard": s} for s in range(shards)])
@@ -146,12 +148,15 @@ def _parse_time(text: str | None) -> datetime | None:
 
 
 def process_message(body: str, remaining_ms: Callable[[], int], receive_count: int = 1) -> None:
-    """Settle one shard (or the rest of one), then record it; the last shard finalises the month."""
+    """Settle one shard, or check one books segment (or the rest of one), then record it; the shard that
+    finishes the credits starts the books check, and the last segment finalises the month."""
     try:
         msg = json.loads(body)
-        month, run_id, shard = str(msg["month"]), str(msg["run_id"]), int(msg["shard"])
+        month, run_id = str(msg["month"]), str(msg["run_id"])
+        books_check = "segment" in msg
+        part = int(msg["segment"] if books_check else msg["shard"])
         cursor = msg.get("cursor")
-        partial = msg.get("totals")
+        partial = msg.get("tally" if books_check else "totals")
     except (ValueError, KeyError, TypeError):
         logger().error("malformed settlement message dropped")
         return  # it would never parse, so retrying it is pointless
@@ -162,7 +167,10 @@ def process_message(body: str, remaining_ms: Callable[[], int], receive_count: i
     if run.status == STATUS_QUEUED:
         store.mark_running(month, run_id)
     try:
-        _settle_shard(month, run_id, shard, cursor, partial, remaining_ms)
+        if books_check:
+            _check_segment(run, part, cursor, partial, remaining_ms)
+        else:
+            _settle_shard(month, run_id, part, cursor, partial, remaining_ms)
     except Exception:
         if receive_count >= MAX_RECEIVES:
             store.finish_run(month, run_id, STATUS_FAILED, Totals(), [], kst_iso(now()))
@@ -190,7 +198,17 @@ def _settle_shard(
             _send([{"month": month, "run_id": run_id, "shard": shard, "cursor": cursor, "totals": totals.to_json()}])
             return
     r.settlements.record_shard(month, run_id, shard, totals)
-    finalize(month, run_id)
+    finalize(month, run_id, shard)
+
+
+def _check_segment(
+    run: SettlementRun, segment: int, cursor: str | None, partial: str | None, remaining_ms: Callable[[], int]
+) -> None:
+    totals = books.check_segment(run.month, run.run_id, segment, run.segments_total, cursor, partial, remaining_ms)
+    if totals is None:
+        return  # handed on in a continuation message
+    composition.container().repos.settlements.record_segment(run.month, run.run_id, segment, totals)
+    finalize(run.month, run.run_id)
 
 
 def _settle_one(wallet: Wallet, month: ResidentMonth, auto: AutoDonation | None, policy: Policy, totals: Totals) -> None:
@@ -227,27 +245,28 @@ def _settle_one(wallet: Wallet, month: ResidentMonth, auto: AutoDonation | None,
         return final, outcome.month, outcome.credit
 
     final_wallet, final_month, credit = retrying(attempt, wallet.user_id)
-    movements = r.wallets.movements(wallet.user_id)
-    if not balances_match(final_wallet.charged_balance, final_wallet.cashback_balance, movements):
-        # the shard index may lag, or a payment of the new month landed meanwhile: read both again
-        batch = r.store.batch()
-        fresh = r.wallets.want(batch, wallet.user_id)
-        batch.run()
-        movements = r.wallets.movements(wallet.user_id)
-        final_wallet = fresh.value or final_wallet
-    totals.add_resident(final_wallet, final_month, credit, movements, policy)
+    totals.add_resident(final_wallet, final_month, credit, policy)
 
 
-def finalize(month: str, run_id: str) -> bool:
-    """When every shard of the run is in: sum them, write the reports, close the books. Idempotent."""
+def finalize(month: str, run_id: str, shard: int | None = None) -> bool:
+    """When every shard of the run is in, the books check begins (sent by the message of the shard that found
+    them all in: `shard`); when every segment of it is in too: sum them, write the reports, close the books.
+    Idempotent."""
     c = composition.container()
     store = c.repos.settlements
     run = store.get_run(month)
     if run is None or run.run_id != run_id or run.shards_done < run.shards_total:
         return False
+    if run.segments_done < run.segments_total:
+        if shard is not None and store.start_books(month, run_id, shard):
+            # sent again if this shard's message is delivered again (its first try may have died sending them)
+            _send([{"month": month, "run_id": run_id, "segment": s} for s in range(run.segments_total)])
+        return False
     totals = Totals()
-    for shard in store.shard_totals(month, run_id):
-        totals.merge(shard)
+    for part in store.shard_totals(month, run_id):
+        totals.merge(part)
+    if run.segments_total:
+        every_wallet_checked(totals)
     policy = policy_in_force(month)
     keys = []
     for name, content in render(month, totals, policy).items():

@@ -1,5 +1,6 @@
 """Monthly settlement runs, in the month's item collection `SETTLE#<YYYY-MM>`: the run (`RUN`), each
-shard's totals (`SHARD#<nnn>`) and each merchant's line (`MER#<id>`)."""
+shard's totals (`SHARD#<nnn>`), each books segment's (`SHARD#BOOKS#<nnn>`, read with the shards') and each
+merchant's line (`MER#<id>`)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ def define(Item: Any) -> Items:
         finished_at = UnicodeAttribute(null=True)
         totals = UnicodeAttribute(null=True)
         reports = ListAttribute[str](of=UnicodeAttribute, default=list)
+        segments_total = NumberAttribute(default=0)
+        segments_done = NumberAttribute(default=0)
+        books_started_by = NumberAttribute(null=True)
 
     class ShardItem(Item, discriminator="settlement-shard"):  # type: ignore[call-arg]
         run_id = UnicodeAttribute()
@@ -76,6 +80,8 @@ class DynamoSettlements:
             month=it.month, run_id=it.run_id, status=it.status, shards_total=int(it.shards_total),
             shards_done=int(it.shards_done), started_at=it.started_at, finished_at=it.finished_at,
             totals=Totals.from_json(it.totals) if it.totals else None, reports=list(it.reports or []),
+            segments_total=int(it.segments_total or 0), segments_done=int(it.segments_done or 0),
+            books_started_by=None if it.books_started_by is None else int(it.books_started_by),
         )  # fmt: skip
 
     def stage_start(self, tx: Tx, run: SettlementRun, previous_run_id: str | None) -> None:
@@ -83,6 +89,7 @@ class DynamoSettlements:
         item = R(
             settle_pk(run.month), "RUN", month=run.month, run_id=run.run_id, status=run.status,
             shards_total=run.shards_total, shards_done=0, started_at=run.started_at,
+            segments_total=run.segments_total, segments_done=0,
         )  # fmt: skip
         condition = R.pk.does_not_exist() if previous_run_id is None else R.run_id == previous_run_id
         tx.add(Put(item, condition, _taken))
@@ -92,16 +99,28 @@ class DynamoSettlements:
         self._table.update_if(self._run(month), [R.status.set("running")], (R.run_id == run_id) & (R.status == "queued"))
 
     def record_shard(self, month: str, run_id: str, shard: int, totals: Totals) -> bool:
+        return self._record(month, run_id, f"SHARD#{shard:03d}", totals, self.m.RunItem.shards_done)
+
+    def record_segment(self, month: str, run_id: str, segment: int, totals: Totals) -> bool:
+        return self._record(month, run_id, f"SHARD#BOOKS#{segment:03d}", totals, self.m.RunItem.segments_done)
+
+    def _record(self, month: str, run_id: str, sk: str, totals: Totals, counter: Any) -> bool:
+        """The part's totals and the run's count of parts done, in one transaction: once per run."""
         R, S = self.m.RunItem, self.m.ShardItem
         tx = self._table.tx()
-        tx.add(Put(S(settle_pk(month), f"SHARD#{shard:03d}", run_id=run_id, totals=totals.to_json()),
+        tx.add(Put(S(settle_pk(month), sk, run_id=run_id, totals=totals.to_json()),
                    S.pk.does_not_exist() | (S.run_id != run_id), _counted))
-        tx.add(Update(self._run(month), [R.shards_done.add(1)], R.run_id == run_id, _counted))
+        tx.add(Update(self._run(month), [counter.add(1)], R.run_id == run_id, _counted))
         try:
             tx.commit()
             return True
         except AlreadyCounted:
             return False
+
+    def start_books(self, month: str, run_id: str, shard: int) -> bool:
+        R = self.m.RunItem
+        condition = (R.run_id == run_id) & (R.books_started_by.does_not_exist() | (R.books_started_by == shard))
+        return self._table.update_if(self._run(month), [R.books_started_by.set(shard)], condition)
 
     def shard_totals(self, month: str, run_id: str) -> list[Totals]:
         S = self.m.ShardItem

@@ -20,11 +20,13 @@ from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 
+from chalicelib.domain.books import BooksRow
 from chalicelib.domain.errors import Conflict, ValidationFailed
 from chalicelib.domain.ledger import Movement
 from chalicelib.domain.ports.unit import Batch, Key, Page, Slot, Tx
 from chalicelib.domain.settlement import shard_of
 from chalicelib.domain.wallet import AUTO_OFF, AutoCharge, AutoChargeResult, ResidentMonth, Wallet
+from chalicelib.storage.books import BooksReader
 from chalicelib.storage.table import GSI2_KEYS, TABLE_KEYS, Put, Table, decode_cursor, int_map, version_condition
 
 
@@ -206,6 +208,7 @@ class DynamoWallets:
         self._table = table
         self.m = table.define(define)
         self.shards = shards
+        self._books = BooksReader(table, self.m.WalletItem, self.m.LedgerItem)
 
     # ---- items (also used by the settlement benchmark's seeding) -----------------------------
 
@@ -341,3 +344,10 @@ class DynamoWallets:
             for it in self._table.guard(lambda: list(self.m.MonthItem.batch_get(keys, consistent_read=True)))
         }
         return {u: found.get(u) or ResidentMonth(u, month) for u in user_ids}
+
+    def books_page(self, segment: int, segments: int, cursor: str | None, limit: int) -> Page[BooksRow]:
+        """One Scan request of the segment (storage/books.py)."""
+        return self._books.page(segment, segments, cursor, limit)
+
+    def books_of(self, user_id: str) -> list[BooksRow]:
+        return self._books.of(user_pk(user_id))

@@ -22,7 +22,8 @@ from chalicelib.handlers import settlement
 from chalicelib.handlers.admin import seed_defaults
 from tests.support import BIZ, Env, new_key
 
-SETTLEMENT_WRITES = ("mark_running", "record_shard", "put_merchant_lines", "finish_run")
+SETTLEMENT_WRITES = ("mark_running", "record_shard", "start_books", "record_segment", "put_merchant_lines",
+                     "finish_run")
 
 
 class Faults:
@@ -161,17 +162,19 @@ def test_a_settlement_failing_at_any_write_before_or_after_it_finishes_on_retry_
     closed = datetime(2020, 4, 1, 2, tzinfo=KST)
 
     # a clean run counts the writes a month's settlement makes
-    month_of_spending(env, fresh_district(env), 2020, 3)
+    shop = fresh_district(env)
+    month_of_spending(env, shop, 2020, 3)
     env.clock.set(closed)
     counting = Faults()
     with monkeypatch.context() as patch:
         install(env, counting, patch)
         settle_through_faults(env, "2020-03", duplicate=False)
     writes = counting.count
-    assert writes >= 10  # start, messages, credits, shard records, reports, merchant lines, finish
+    assert writes >= 14  # start, messages, credits, shard records, the books check's, reports, merchant lines, finish
 
     for k, after in [(k, after) for k in range(1, writes + 1) for after in (False, True)]:
-        month_of_spending(env, fresh_district(env), 2020, 3)
+        shop = fresh_district(env)
+        month_of_spending(env, shop, 2020, 3)
         env.clock.set(closed)
         faults = Faults(k, after)
         with monkeypatch.context() as patch:
@@ -189,6 +192,7 @@ def test_a_settlement_failing_at_any_write_before_or_after_it_finishes_on_retry_
         reports = env.container.reports.files  # type: ignore[attr-defined]
         summary = json.loads(reports["settlements/2020-03/summary.json"][0])
         assert summary["cashback_credited"] == 22_500 and summary["books_balanced"] is True, where
+        assert summary["merchants"][shop]["gross"] == 450_000 and len(summary["merchants"]) == 1, where
 
 
 @pytest.mark.parametrize("after", [False, True], ids=["before the write", "after the write"])

@@ -3,6 +3,7 @@ then from the charged balance; only what neither covers stays owed, and a later 
 
 from __future__ import annotations
 
+from chalicelib.domain.books import SegmentTally, WalletBalances, line_of
 from chalicelib.domain.ledger import Movement
 from chalicelib.domain.policy import SEASON2
 from chalicelib.domain.settlement import Totals, credit_of, settle_resident
@@ -34,13 +35,20 @@ def test_a_later_settlement_recovers_what_stayed_owed_from_a_top_up_before_credi
 
 def test_the_books_count_what_was_recovered_from_charged_and_what_stays_owed():
     totals = Totals()
+    books = SegmentTally("2020-04")
     for wallet in (Wallet("a", "청라1동", charged_balance=2_000, cashback_balance=1_000, adjustment_due=-5_000),
                    Wallet("b", "가정1동", cashback_balance=4_000, adjustment_due=-3_000)):
         out = settle_resident(wallet, ResidentMonth(wallet.user_id, "2020-04"), None, AT)
         assert out is not None
         movements = [Movement(wallet.user_id, "opening", "charge", "x", wallet.charged_balance, wallet.cashback_balance,
                               AT)] + ([out.movement] if out.movement else [])
-        totals.add_resident(out.wallet, out.month, out.credit, movements, SEASON2)
+        totals.add_resident(out.wallet, out.month, out.credit, SEASON2)
+        after = out.wallet
+        books.add([WalletBalances(after.user_id, after.charged_balance, after.cashback_balance),
+                   *map(line_of, movements)])
+    books.end()
+    assert books.take_suspects() == [] and books.totals.wallets_checked == 2  # the recoveries' movements balance
+    totals.merge(books.totals)
     assert (totals.recovered_from_cashback, totals.recovered_from_charged, totals.still_owed) == (4_000, 2_000, 2_000)
     assert totals.cashback_credited == -4_000 and totals.adjustments_applied == -6_000
     assert totals.books_balanced, totals.problems

@@ -23,7 +23,19 @@ class Settlements(Protocol):
         """Store a shard's totals and count it done, once per run (a duplicate delivery counts nothing)."""
         ...
 
-    def shard_totals(self, month: str, run_id: str) -> list[Totals]: ...
+    def start_books(self, month: str, run_id: str, shard: int) -> bool:
+        """Mark the run's books check begun by the message of `shard` (the one that found every shard done): True
+        if this run's check was not begun yet, or was begun by that same shard (its message, delivered again
+        after a failure, sends the segments again); False for any other shard or a superseded run."""
+        ...
+
+    def record_segment(self, month: str, run_id: str, segment: int, totals: Totals) -> bool:
+        """Store a books segment's totals with the shards' and count it done, once per run."""
+        ...
+
+    def shard_totals(self, month: str, run_id: str) -> list[Totals]:
+        """The totals of every shard and books segment recorded for the run."""
+        ...
 
     def finish_run(self, month: str, run_id: str, status: str, totals: Totals, reports: list[str], at: str) -> None: ...
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from chalicelib.domain.books import BooksRow
 from chalicelib.domain.ledger import Movement
 from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
 from chalicelib.domain.wallet import ResidentMonth, Wallet
@@ -54,4 +55,16 @@ class Wallets(Protocol):
 
     def months_of(self, user_ids: list[str], month: str) -> dict[str, ResidentMonth]:
         """The residents' counters of `month` in one consistent read (absent ones are empty)."""
+        ...
+
+    def books_page(self, segment: int, segments: int, cursor: str | None, limit: int) -> Page[BooksRow]:
+        """One page of segment `segment` (of `segments`) of a parallel Scan of the whole table: the wallets' and
+        ledger movements' items in it, in the table's order, so every item of a resident comes in one segment and
+        one after another. `limit` items are read per page, filtered ones included (a page may hold none and still
+        have a `next`); `next` is None at the end of the segment. Not a snapshot: the books check re-reads a
+        resident that disagrees (`books_of`)."""
+        ...
+
+    def books_of(self, user_id: str) -> list[BooksRow]:
+        """The resident's wallet and every movement of its ledger, in one consistent Query."""
         ...

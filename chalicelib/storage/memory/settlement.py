@@ -3,6 +3,7 @@ a stored shard never shares a mutable object with the worker that wrote it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from chalicelib.domain.errors import Contention
@@ -26,7 +27,8 @@ class MemorySettlements:
         def allowed(cur: tuple[SettlementRun, str | None] | None) -> bool:
             return cur is None if previous_run_id is None else cur is not None and cur[0].run_id == previous_run_id
 
-        fresh = (replace(run, shards_done=0, totals=None, finished_at=None, reports=[]), None)
+        fresh = (replace(run, shards_done=0, totals=None, finished_at=None, reports=[], segments_done=0,
+                         books_started_by=None), None)
         tx.add(Change(("settlement-run", run.month), lambda _: fresh, allowed,
                       lambda: RunTaken("another start of this month's settlement began meanwhile")))
 
@@ -37,16 +39,36 @@ class MemorySettlements:
         ))  # fmt: skip
 
     def record_shard(self, month: str, run_id: str, shard: int, totals: Totals) -> bool:
+        def count(run: SettlementRun) -> SettlementRun:
+            return replace(run, shards_done=run.shards_done + 1)
+
+        return self._record(month, run_id, f"{month}#{shard:03d}", totals, count)
+
+    def record_segment(self, month: str, run_id: str, segment: int, totals: Totals) -> bool:
+        def count(run: SettlementRun) -> SettlementRun:
+            return replace(run, segments_done=run.segments_done + 1)
+
+        return self._record(month, run_id, f"{month}#BOOKS#{segment:03d}", totals, count)
+
+    def _record(self, month: str, run_id: str, key: str, totals: Totals,
+                count: Callable[[SettlementRun], SettlementRun]) -> bool:
         tx = self._t.tx()
-        tx.add(Change(("settlement-shard", f"{month}#{shard:03d}"), lambda _: (run_id, totals.to_json()),
+        tx.add(Change(("settlement-shard", key), lambda _: (run_id, totals.to_json()),
                       lambda cur: cur is None or cur[0] != run_id))
-        tx.add(Change(("settlement-run", month), lambda cur: (replace(cur[0], shards_done=cur[0].shards_done + 1), cur[1]),
+        tx.add(Change(("settlement-run", month), lambda cur: (count(cur[0]), cur[1]),
                       lambda cur: cur is not None and cur[0].run_id == run_id))
         try:
             tx.commit()
             return True
         except Contention:
             return False
+
+    def start_books(self, month: str, run_id: str, shard: int) -> bool:
+        def allowed(cur: tuple[SettlementRun, str | None] | None) -> bool:
+            return cur is not None and cur[0].run_id == run_id and cur[0].books_started_by in (None, shard)
+
+        return self._t.write_if(Change(("settlement-run", month),
+                                       lambda cur: (replace(cur[0], books_started_by=shard), cur[1]), allowed))
 
     def shard_totals(self, month: str, run_id: str) -> list[Totals]:
         return [Totals.from_json(text) for k, (rid, text) in sorted(self._t.scan("settlement-shard"))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import zlib
+
+from chalicelib.domain.books import BooksRow, WalletBalances, line_of
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ledger import Movement
 from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
@@ -64,6 +67,24 @@ class MemoryWallets:
 
     def months_of(self, user_ids: list[str], month: str) -> dict[str, ResidentMonth]:
         return {u: self._t.get(("month", f"{u}#{month}")) or ResidentMonth(u, month) for u in user_ids}
+
+    def books_page(self, segment: int, segments: int, cursor: str | None, limit: int) -> Page[BooksRow]:
+        """The segment's wallets and movements, a resident's together (each resident in one segment, by a hash
+        of its id), in (resident, sort key) order; `limit` rows a page."""
+        rows = [(f"{user}\t{sk}", row) for (user, sk), row in self._books_rows()
+                if zlib.crc32(user.encode("utf-8")) % segments == segment]
+        return page(rows, cursor, limit, f"books:{segment}:{segments}")
+
+    def books_of(self, user_id: str) -> list[BooksRow]:
+        return [row for (user, _), row in sorted(self._books_rows(), key=lambda r: r[0]) if user == user_id]
+
+    def _books_rows(self) -> list[tuple[tuple[str, str], BooksRow]]:
+        """Every wallet and movement as the books check reads them, by (resident, the DynamoDB sort key)."""
+        rows: list[tuple[tuple[str, str], BooksRow]] = [
+            ((w.user_id, "WALLET"), WalletBalances(w.user_id, w.charged_balance, w.cashback_balance, w.version))
+            for _, w in self._t.scan("wallet")]
+        rows += [((mv.user_id, f"L#{_sort_key(mv)}"), line_of(mv)) for _, mv in self._t.scan("ledger")]
+        return rows
 
 
 def _sort_key(mv: Movement) -> str:

@@ -38,7 +38,7 @@ def settlement_out(s: Status) -> SettlementOut:
         auto_donations=totals.auto_donations,
         books_balanced=totals.books_balanced if run.status == "completed" else None,
         problems=list(totals.problems),
-        progress=SettlementProgress(shards_done=run.shards_done, shards_total=run.shards_total),
+        progress=SettlementProgress(shards_done=run.parts_done, shards_total=run.parts_total),
         reports=run.reports,
         started_at=run.started_at,
         finished_at=run.finished_at,
