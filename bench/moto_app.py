@@ -17,8 +17,15 @@ REGION = "ap-northeast-2"
 
 
 def prepare_environment() -> None:
-    """No real endpoint, fake credentials, quiet logs; moto imported before any botocore client exists."""
+    """No real endpoint, fake credentials, quiet logs; moto imported before any botocore client exists, and its
+    DynamoDB stream kept cheap before any table exists (`devstack/moto_streams.py`: the template turns the
+    table's stream on, and moto would otherwise copy every stream record into each transaction's rollback copy
+    and keep them all)."""
     import moto  # noqa: F401  (first: clients made before it are not mocked)
+
+    from devstack.moto_streams import keep_stream_cheap
+
+    keep_stream_cheap()
 
     for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
         del os.environ[name]
@@ -58,7 +65,9 @@ class Http:
         merchant_id: str | None = None,
         body: Any = None,
         key: str | None = None,
+        raw: bool = False,
     ) -> Any:
+        """The answer's JSON, or with `raw` its bytes (a CSV file); any other status than `expect` raises."""
         headers = {
             "Authorization": f"Bearer {self._token(role, sub, merchant_id)}",
             "Content-Type": "application/json",
@@ -67,6 +76,8 @@ class Http:
             headers["Idempotency-Key"] = key
         payload = json.dumps(body).encode() if body is not None else b""
         r = self._client.http.request(method, path, headers=headers, body=payload)
+        if raw and r.status_code == expect:
+            return r.body
         out = json.loads(r.body) if r.body else None
         if r.status_code != expect:
             raise RuntimeError(f"{method} {path}: expected {expect}, got {r.status_code}: {out}")
@@ -92,6 +103,24 @@ def create_stack() -> dict[str, str]:
                            {o["OutputKey"]: o["OutputValue"] for o in outputs})
 
 
+class _KeepNothing(list):  # type: ignore[type-arg]
+    """Stands in for moto's list of every instance ever made of a model class."""
+
+    def append(self, _: Any) -> None:
+        return None
+
+
+def forget_dynamodb_instances() -> None:
+    """Inside `mock_aws()` (its start and end reset the lists): moto's DynamoDB model classes stop keeping every
+    instance they ever made (`BaseModel.instances_tracked`, for the moto server's dashboard). moto deep-copies the
+    whole table before each TransactWriteItems, and every copied item and table would be kept for good: memory
+    of (transactions × items in the table), gigabytes by the end of the benchmark. What moto answers is the same."""
+    from moto.core.model_instances import model_data
+
+    for model in model_data["dynamodb"].values():
+        model.instances_tracked = _KeepNothing()  # type: ignore[attr-defined]
+
+
 @contextmanager
 def running_app(workdir: Path) -> Iterator[tuple[Http, Callable[[], None]]]:
     """The app on moto in-process; yields the HTTP helper and a function that starts a fresh container."""
@@ -106,6 +135,7 @@ def running_app(workdir: Path) -> Iterator[tuple[Http, Callable[[], None]]]:
 
     key = SigningKey(workdir)
     with mock_aws():
+        forget_dynamodb_instances()
         outputs = create_stack()
         clock = SettableClock(datetime(2020, 3, 10, 12, 0, tzinfo=UTC))
         bank = FakeBank()
@@ -118,6 +148,7 @@ def running_app(workdir: Path) -> Iterator[tuple[Http, Callable[[], None]]]:
             auth_jwks_file=str(key.jwks_file),
             auth_issuer=ISSUER,
             auth_audience=AUDIENCE,
+            pii_key_arn=outputs["PiiKeyArn"],  # a gift's claim code is kept encrypted in its stored answer
             contention_deadline_seconds=30.0,
         )
 

@@ -1,4 +1,6 @@
-"""moto's server with threading off, so that DynamoDB conditions are atomic locally.
+"""moto's server with threading off, so that DynamoDB conditions are atomic locally, and with its DynamoDB
+made to cost per request what DynamoDB does (devstack/moto_index.py), so the stack keeps its speed as the
+table grows.
 
 `moto.server.main` always serves threaded, and moto's `update_item` checks a condition and writes with
 no lock: under concurrent requests a conditional decrement can lose an update. One request at a time
@@ -15,6 +17,7 @@ import os
 from werkzeug.serving import run_simple
 
 from devstack.lifeline import exit_with_parent
+from devstack.moto_index import install
 from devstack.moto_streams import keep_stream_cheap
 
 
@@ -34,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
 
     exit_with_parent()
     keep_stream_cheap()  # the table's stream is on: see devstack/moto_streams.py
+    if not os.environ.get("SEORO_PLAIN_MOTO"):
+        install()  # queries read their partition, transactions copy only their items (moto_index.py)
     os.environ.setdefault("MOTO_PORT", str(args.port))  # as moto's own main does: URLs it builds use it
     if not args.log_requests:
         # The runner polls SQS every second; one log line per request would drown everything else.

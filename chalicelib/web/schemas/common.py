@@ -192,16 +192,18 @@ Instant = Annotated[datetime, PlainValidator(_instant), WithJsonSchema({"type": 
 
 
 class Strict(BaseModel):
-    """Request bodies: strict types, no unknown fields."""
+    """Request bodies: strict types, no unknown fields. Every model defers building its validator to its first
+    use (`defer_build`): a Lambda instance then builds only the models of the routes it serves, not all of them
+    at `import app` (docs/PERFORMANCE.md, cold start)."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid", defer_build=True)
 
 
 class Out(BaseModel):
     """Response bodies. Every field is always sent (null where it has no value), so the document lists every
     one as required, defaults included."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True, defer_build=True)
 
 
 # ---- errors ------------------------------------------------------------------------------
@@ -220,6 +222,6 @@ class ErrorOut(Out):
 class PageQuery(BaseModel):
     """`?limit=` (1–100, default 20) and `?next=` (opaque)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     limit: Annotated[int, Field(ge=1, le=100)] = 20
     next: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None

@@ -22,12 +22,12 @@ class HistoryQuery(PageQuery):
 
 
 class HistoryCsvQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     month: Month = Field(description="The KST month the file holds (required: one file is one month).")
 
 
 class UsageQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     year: Year | None = Field(default=None, description="A KST year; absent: this year.")
 
 

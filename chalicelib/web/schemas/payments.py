@@ -75,7 +75,7 @@ class MerchantPaymentList(Out):
 
 
 class BudgetsQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
     month: Month | None = Field(default=None, description="The month (KST) whose budgets to show; absent: this month.")
 
 
