@@ -358,3 +358,15 @@ def stored_items(env: Env) -> dict[Any, Any]:
     """Everything the in-memory store holds, by key (the use-case tests' view of 'the table')."""
     items: dict[Any, Any] = dict(env.repos.store.items)  # type: ignore[attr-defined]
     return items
+
+
+SEASON2_PROGRAMS: list[dict[str, Any]] = [
+    {"program_id": "city-base", "funder": "incheon-city", "applies_to": "all",
+     "tiers": [{"up_to": 300_000, "rate_bp": 400}, {"up_to": 500_000, "rate_bp": 200},
+               {"up_to": 1_000_000, "rate_bp": 100}, {"up_to": None, "rate_bp": 0}]},
+    {"program_id": "gu-extra", "funder": "seo-gu", "applies_to": "all",
+     "tiers": [{"up_to": 500_000, "rate_bp": 100}, {"up_to": None, "rate_bp": 0}]},
+    {"program_id": "benefit-plus", "funder": "seo-gu", "applies_to": "benefit-plus",
+     "tiers": [{"up_to": 1_000_000, "rate_bp": 200}, {"up_to": None, "rate_bp": 0}]},
+]
+"""Season 2's programs as `PUT /staff/policies/{month}` takes them (the e2e tests propose a month with them)."""

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Http, LocalStack, unique
-from tests.support import business_number
+from tests.support import SEASON2_PROGRAMS, business_number
 
 pytestmark = pytest.mark.e2e
 
@@ -28,15 +28,6 @@ CHARGE = 200_000
 PAYMENT = 100_000
 SETUP_WORKERS = 8
 
-SEASON2_PROGRAMS: list[dict[str, Any]] = [
-    {"program_id": "city-base", "funder": "incheon-city", "applies_to": "all",
-     "tiers": [{"up_to": 300_000, "rate_bp": 400}, {"up_to": 500_000, "rate_bp": 200},
-               {"up_to": 1_000_000, "rate_bp": 100}, {"up_to": None, "rate_bp": 0}]},
-    {"program_id": "gu-extra", "funder": "seo-gu", "applies_to": "all",
-     "tiers": [{"up_to": 500_000, "rate_bp": 100}, {"up_to": None, "rate_bp": 0}]},
-    {"program_id": "benefit-plus", "funder": "seo-gu", "applies_to": "benefit-plus",
-     "tiers": [{"up_to": 1_000_000, "rate_bp": 200}, {"up_to": None, "rate_bp": 0}]},
-]
 LIMITS = {"monthly_charge_limit": 1_000_000, "balance_limit": 2_000_000}
 
 

@@ -26,7 +26,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from devstack.token import mint
 from tests.e2e.conftest import Http, LocalStack, unique
-from tests.support import ROOT, business_number
+from tests.support import ROOT, SEASON2_PROGRAMS, business_number
 
 pytestmark = pytest.mark.e2e
 
@@ -37,15 +37,6 @@ BUDGETED, MONTH, RESTORED = "2022-04", "2022-05", "2022-06"
 NOTICES_BUCKET = "seoro-notices-local"
 SETTLE_TIMEOUT = 120.0
 LIVE_WITHIN_MS = 10_000
-SEASON2: list[dict[str, Any]] = [
-    {"program_id": "city-base", "funder": "incheon-city", "applies_to": "all",
-     "tiers": [{"up_to": 300_000, "rate_bp": 400}, {"up_to": 500_000, "rate_bp": 200},
-               {"up_to": 1_000_000, "rate_bp": 100}, {"up_to": None, "rate_bp": 0}]},
-    {"program_id": "gu-extra", "funder": "seo-gu", "applies_to": "all",
-     "tiers": [{"up_to": 500_000, "rate_bp": 100}, {"up_to": None, "rate_bp": 0}]},
-    {"program_id": "benefit-plus", "funder": "seo-gu", "applies_to": "benefit-plus",
-     "tiers": [{"up_to": 1_000_000, "rate_bp": 200}, {"up_to": None, "rate_bp": 0}]},
-]
 BUDGETS = {"city-base": 60_000, "gu-extra": 12_000, "benefit-plus": 40_000}  # none runs out
 LIMITS = {"monthly_charge_limit": 1_000_000, "balance_limit": 2_000_000}
 MENU = [{"item_id": "tteok", "name": "떡볶이", "price": 4_500, "available": True},
@@ -119,10 +110,10 @@ def make_world(stack: LocalStack) -> World:
     people: dict[str, Http] = {}
     try:
         stack.set_clock("2022-03-25T12:00:00+09:00")  # policies may be set for future months only
-        budgeted = [{**p, "monthly_budget": BUDGETS[str(p["program_id"])]} for p in SEASON2]
+        budgeted = [{**p, "monthly_budget": BUDGETS[str(p["program_id"])]} for p in SEASON2_PROGRAMS]
         ok(staff.call("PUT", f"/staff/policies/{BUDGETED}", {"programs": budgeted, **LIMITS}), 202)
         ok(chief.call("POST", f"/staff/policies/{BUDGETED}/approve"))
-        ok(staff.call("PUT", f"/staff/policies/{RESTORED}", {"programs": SEASON2, **LIMITS}), 202)
+        ok(staff.call("PUT", f"/staff/policies/{RESTORED}", {"programs": SEASON2_PROGRAMS, **LIMITS}), 202)
         ok(chief.call("POST", f"/staff/policies/{RESTORED}/approve"))
         paid: dict[tuple[str, str], str] = {}
         for month in (BUDGETED, MONTH):
@@ -158,8 +149,8 @@ def make_world(stack: LocalStack) -> World:
         for step in steps:
             ok(shop.call("POST", f"/merchant/orders/{order['order_id']}/{step}",
                          {"eta_minutes": 40} if step == "accept" else None))
-    proposal = [{**SEASON2[0], "tiers": [{"up_to": 400_000, "rate_bp": 500}, {"up_to": 800_000, "rate_bp": 200},
-                                         {"up_to": None, "rate_bp": 0}]}, *SEASON2[1:]]
+    proposal = [{**SEASON2_PROGRAMS[0], "tiers": [{"up_to": 400_000, "rate_bp": 500}, {"up_to": 800_000, "rate_bp": 200},
+                                         {"up_to": None, "rate_bp": 0}]}, *SEASON2_PROGRAMS[1:]]
     ok(staff.call("PUT", f"/staff/policies/{kst_month(4)}", {"programs": proposal, **LIMITS}), 202)
     s3 = stack.client("s3")
     s3.put_object(Bucket=NOTICES_BUCKET, Key=f"notices/{unique('console-yoga')}.md", Body=(
