@@ -57,7 +57,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 _INDEX_ATTR = "_bench_index"
@@ -346,10 +346,24 @@ def indexed_moto() -> Iterator[None]:
         _state["indexed"] = True
 
 
+_installed: list[AbstractContextManager[None]] = []
+"""The context `install()` entered, held for the life of the process: a generator context manager that nobody
+references is collected at once, and collecting it runs its `finally`, which takes the patches off again."""
+
+
 def install() -> None:
     """Patch moto for the rest of this process (the local stack's moto server, which serves until it is killed)."""
     if not _original:
-        indexed_moto().__enter__()
+        patched = indexed_moto()
+        patched.__enter__()
+        _installed.append(patched)
+
+
+def installed() -> bool:
+    """Whether moto is patched right now (`install()` or an open `indexed_moto()` block)."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    return DynamoDBBackend.transact_write_items is _transact_write_items  # type: ignore[comparison-overlap]
 
 
 @contextmanager

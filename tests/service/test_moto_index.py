@@ -170,3 +170,14 @@ def test_a_cancelled_transaction_leaves_the_same_stream_as_moto_s_own(both_runs:
     (_, plain), (_, patched) = both_runs
     assert len(plain) > 300
     assert patched == plain
+
+
+def test_install_keeps_moto_patched_for_the_rest_of_the_process() -> None:
+    """The local stack's moto server calls `install()` once and serves for hours: the patches must stay on."""
+    import subprocess
+    import sys
+
+    script = ("import gc; from devstack.moto_index import install, installed; "
+              "install(); gc.collect(); print(installed())")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "True"
