@@ -342,6 +342,8 @@ def run_size(size: int, shards: int, lambda_timeout_s: int, merchant_count: int)
             "settled_residents": result.settled_residents,
             "cashback_credited": result.cashback_credited,
             "adjustments_applied": result.adjustments_applied,
+            "recovered_from_charged": result.recovered_from_charged,
+            "still_owed": result.still_owed,
             "books_balanced": result.books_balanced,
             "by_funder": result.by_funder(final.policy),
             "reports": len(run.reports),

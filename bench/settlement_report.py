@@ -274,8 +274,8 @@ def markdown(figures: dict[str, dict[str, Any]]) -> str:
             f"{p['refunds']:,} refunds over two months, median eligible spend of a paying resident "
             f"{p['median_eligible_spend_active']:,} won, {p['paid_total'] / r['residents']:,.0f} won paid per "
             f"resident in the month), {p['with_adjustment']:,} owed an adjustment; {o['settled_residents']:,} "
-            f"settled, {o['cashback_credited']:,} won credited ({o['adjustments_applied']:,} of adjustments), "
-            f"books balanced: {o['books_balanced']}."
+            f"settled, {o['cashback_credited']:,} won credited ({o['adjustments_applied']:,} of adjustments"
+            f"{_recovered(o)}), books balanced: {o['books_balanced']}."
         )
     if other:
         out += ["", "#### Other configurations", "",
@@ -370,3 +370,11 @@ def write_doc(block: str, doc: Path = DOC) -> bool:
     _, tail = rest.split(END, 1)
     doc.write_text(f"{head}{BEGIN}\n{block}{END}{tail}", encoding="utf-8")
     return True
+
+
+def _recovered(outcome: dict[str, Any]) -> str:
+    """What of the adjustments the charged balances paid (docs/RULES.md: cashback first, then charged)."""
+    if "recovered_from_charged" not in outcome:
+        return ""  # a run recorded before the figure was kept
+    return (f", of which {outcome['recovered_from_charged']:,} recovered from charged balances and "
+            f"{outcome['still_owed']:,} still owed")

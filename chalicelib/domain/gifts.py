@@ -126,6 +126,13 @@ def code_digest(code: str) -> str:
     return hashlib.sha256(plain.encode("ascii")).hexdigest()
 
 
+def gift_id_for(digest: str) -> str:
+    """A gift's id, derived from its code's digest: whoever holds the code reads the gift itself in the claim's
+    one read, with no lookup first. One-way (a hash of the digest, under its own label), so an id shown in a
+    list tells nothing of the code; 128 bits, like the random ids it replaces."""
+    return "gift_" + hashlib.sha256(f"seoro-gift-id:{digest}".encode("ascii")).hexdigest()[:32]
+
+
 def guess_window(at: datetime) -> str:
     """The clock hour (KST) unknown codes are counted in: `YYYY-MM-DDTHH`."""
     return at.astimezone(KST).strftime("%Y-%m-%dT%H")

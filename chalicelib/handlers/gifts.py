@@ -25,6 +25,7 @@ from chalicelib.domain.gifts import (
     expires_at,
     format_code,
     gift_amount,
+    gift_id_for,
     gift_message,
     guess_window,
     guess_window_ends,
@@ -95,12 +96,13 @@ def send(user_id: str, amount: int, message: str | None, key: str) -> SentGift:
         if wallet is None:
             raise _no_wallet()
         code = format_code(secrets.randbits(CODE_BITS))
-        gift = Gift(new_id("gift"), user_id, amount, text, SENT, kst_iso(at), kst_iso(expires_at(at)), version=1)
+        digest = code_digest(code)
+        gift = Gift(gift_id_for(digest), user_id, amount, text, SENT, kst_iso(at), kst_iso(expires_at(at)), version=1)
         outcome = send_gift(wallet, gift, movement_id=new_id("mv"))
         r.wallets.stage(u.tx, outcome.wallet, wallet.version)
         r.wallets.stage_movement(u.tx, outcome.movement)
         r.gifts.stage(u.tx, gift, 0)
-        r.gifts.stage_code(u.tx, code_digest(code), gift.gift_id)
+        r.gifts.stage_code(u.tx, digest, gift.gift_id)
         sent = SentGift(gift, code, outcome.wallet.charged_balance)
         sealed = c.pii.encrypt(code, _code_context(user_id, gift.gift_id))
         return u.commit(sent, keep=replace(sent, claim_code=None, sealed_code=sealed))
@@ -126,8 +128,9 @@ def _throttled(hour_end: datetime) -> RateLimited:
 def claim(user_id: str, claim_code: str, key: str) -> MovedGift:
     """Claim a gift by its code (matched forgiving case, hyphens and spaces) into the caller's charged
     balance. Unknown codes are counted per resident and clock hour; after 10, every claim is refused until
-    the hour ends. Two reads (the code names the gift), one transaction conditioned on the gift's version:
-    of racing claimers exactly one wins."""
+    the hour ends. One read (the code names the gift's key: `gift_id_for`), one transaction conditioned on the
+    gift's version: of racing claimers exactly one wins. A gift sent before ids were derived from codes is
+    found through its code item, with a second read."""
     r = composition.container().repos
     digest = code_digest(claim_code)
     once = Once.of(MovedGift, user_id, "gift.claim", key, {"claim_code": digest})
@@ -136,6 +139,7 @@ def claim(user_id: str, claim_code: str, key: str) -> MovedGift:
         at = now()
         window = guess_window(at)
         held = r.wallets.want(u.batch, user_id)
+        derived = r.gifts.want(u.batch, gift_id_for(digest))
         named = r.gifts.want_code(u.batch, digest)
         misses = r.gifts.want_misses(u.batch, user_id, window)
         if (replayed := u.read()) is not None:
@@ -151,10 +155,7 @@ def claim(user_id: str, claim_code: str, key: str) -> MovedGift:
             if not r.gifts.count_miss(user_id, window, UNKNOWN_CODES_PER_HOUR, expiry):
                 raise _throttled(hour_end)
             raise NotFound("no gift has this claim code")
-        batch = r.store.batch()
-        found = r.gifts.want(batch, named.value)
-        batch.run()
-        gift = found.value
+        gift = derived.value if derived.value is not None else _gift_named_by(named.value)
         if gift is None:
             raise NotFound("no gift has this claim code")
         policy = policy_in_force(month_of(at))
@@ -166,6 +167,15 @@ def claim(user_id: str, claim_code: str, key: str) -> MovedGift:
         return u.commit(MovedGift(outcome.gift, outcome.wallet.charged_balance))
 
     return write_once(once, attempt, lock=user_id)
+
+
+def _gift_named_by(gift_id: str) -> Gift | None:
+    """A gift whose id its code does not derive (sent before ids were), read by the id its code item names."""
+    r = composition.container().repos
+    batch = r.store.batch()
+    found = r.gifts.want(batch, gift_id)
+    batch.run()
+    return found.value
 
 
 # ---- cancelling --------------------------------------------------------------------------------
