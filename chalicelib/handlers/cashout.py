@@ -32,9 +32,9 @@ from chalicelib.domain.cashout import (
     tallied,
 )
 from chalicelib.domain.errors import BankDeclined, BankUnavailable, NotFound
-from chalicelib.domain.months import kst_iso
+from chalicelib.domain.months import kst_iso, month_of, previous_month
 from chalicelib.domain.ports.money import BankTransfer
-from chalicelib.domain.wallet import CHARGE_CANCELLED, Wallet
+from chalicelib.domain.wallet import CHARGE_CANCELLED, ResidentMonth, Wallet
 from chalicelib.handlers.common import new_id, now, retrying
 from chalicelib.handlers.unit import Once, Unit, write_once
 from chalicelib.observability import logger
@@ -81,8 +81,9 @@ def _derived(prefix: str, once: Once[Any]) -> str:
 def cancel_charge(user_id: str, charge_id: str, key: str | None = None) -> CancelledCharge:
     """The resident's own top-up, whole, back to the bank (domain/cashout.py `apply_cancel`); another's is 'not
     found'. With an Idempotency-Key a retry replays the first answer (and completes its payout); without one a
-    repeat finds the top-up cancelled (409 `INVALID_STATE`). One read for the wallet and the top-up, one for its
-    month's counters, one transaction; then the payout."""
+    repeat finds the top-up cancelled (409 `INVALID_STATE`). One read (the wallet, the top-up and the counters of
+    this month and the last: a top-up still cancellable, 7 days at most, is of one of them), one transaction; then
+    the payout."""
     r = composition.container().repos
     once = None if key is None else Once.of(CancelledCharge, user_id, "charge.cancel", key, {"charge_id": charge_id})
     payout_id = new_id("ccl") if once is None else _derived("ccl", once)
@@ -94,6 +95,8 @@ def cancel_charge(user_id: str, charge_id: str, key: str | None = None) -> Cance
         batch = r.store.batch() if u is None else u.batch
         held = r.wallets.want(batch, user_id)
         found = r.cashouts.want_charge(batch, user_id, charge_id)
+        this_month = month_of(at)
+        months = {m: r.wallets.want_month(batch, user_id, m) for m in (this_month, previous_month(this_month))}
         if u is None:
             batch.run()
         elif (first := u.read()) is not None:
@@ -102,13 +105,11 @@ def cancel_charge(user_id: str, charge_id: str, key: str | None = None) -> Cance
         if record is None:
             raise NotFound("no such top-up")
         wallet = _wallet(held.value)
-        month_batch = r.store.batch()
-        counters = r.wallets.want_month(month_batch, user_id, record.month)
-        month_batch.run()
-        outcome = apply_cancel(record, wallet, counters.value, at, payout_id=payout_id)
+        counters = months[record.month].value if record.month in months else _month(user_id, record.month)
+        outcome = apply_cancel(record, wallet, counters, at, payout_id=payout_id)
         tx = r.store.tx() if u is None else u.tx
         r.wallets.stage(tx, outcome.wallet, wallet.version)
-        r.wallets.stage_month(tx, outcome.month, counters.value.version)
+        r.wallets.stage_month(tx, outcome.month, counters.version)
         r.wallets.stage_movement(tx, outcome.movement)
         r.cashouts.stage_charge(tx, outcome.record, record.version)
         r.cashouts.stage_payout(tx, outcome.payout, 0)
@@ -122,6 +123,15 @@ def cancel_charge(user_id: str, charge_id: str, key: str | None = None) -> Cance
     result = retrying(partial(attempt, None), user_id) if once is None else write_once(once, attempt, lock=user_id)
     pay_out(user_id, result.payout_id, made[0] if made else None)
     return result
+
+
+def _month(user_id: str, month: str) -> ResidentMonth:
+    """A month's counters read on their own: a top-up older than the cancel window's two months (refused)."""
+    r = composition.container().repos
+    batch = r.store.batch()
+    counters = r.wallets.want_month(batch, user_id, month)
+    batch.run()
+    return counters.value
 
 
 # ---- withdrawing ---------------------------------------------------------------------------------
@@ -176,7 +186,8 @@ def pay_out(user_id: str, payout_id: str, pending: Payout | None = None) -> Payo
                                   "payment into your account, which completes by itself within minutes (or goes "
                                   "back to the wallet if the bank declines it); a retry with the same "
                                   "Idempotency-Key shows how it ended") from None
-        payout = retrying(partial(_finish, user_id, payout_id, transfer), user_id)
+        known = [pending] if pending is not None else []
+        payout = retrying(partial(_finish, user_id, payout_id, transfer, known), user_id)
     if payout.status == PAYOUT_DECLINED:
         raise BankDeclined(f"the bank declined the payment into your account ({payout.reason}); "
                            "the money is back in the wallet")
@@ -193,10 +204,20 @@ def _read_payout(user_id: str, payout_id: str) -> Payout:
     return found.value
 
 
-def _finish(user_id: str, payout_id: str, transfer: BankTransfer) -> Payout:
-    """Write the bank's answer: one transaction (a payout already finished by a racing retry is left as it is)."""
+def _finish(user_id: str, payout_id: str, transfer: BankTransfer, known: list[Payout]) -> Payout:
+    """Write the bank's answer: one transaction (a payout already finished by a racing retry is left as it is).
+    An approval of the payout the caller itself just wrote (`known`, taken on the first attempt) needs no read: the
+    write is conditioned on the version it was written at, and if a racing retry or the sweep finished it first,
+    the next attempt reads what they wrote."""
     r = composition.container().repos
     at = now()
+    if known and transfer.approved:
+        done = paid(known.pop(), at)
+        tx = r.store.tx()
+        r.cashouts.stage_payout(tx, done, done.version - 1)
+        tx.commit()
+        return done
+    known.clear()
     batch = r.store.batch()
     found = r.cashouts.want_payout(batch, user_id, payout_id)
     held = r.wallets.want(batch, user_id)

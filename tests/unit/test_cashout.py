@@ -13,7 +13,7 @@ import pytest
 from chalicelib.domain.ledger import balances_match
 from chalicelib.domain.months import KST
 from chalicelib.web.schemas.cashout import SKIP_REASONS, SkipReason
-from tests.support import BIZ, Env, change_wallet, new_key, race, read_wallet
+from tests.support import BIZ, Env, change_wallet, new_key, race, read_wallet, stored_items
 
 
 def at(day: int, hour: int = 12, minute: int = 0) -> datetime:
@@ -231,6 +231,29 @@ def test_a_withdrawal_the_bank_did_not_answer_is_paid_once_by_the_retry_or_the_s
     assert sweep(env)["payouts"] == 1 and sweep(env)["payouts"] == 0
     assert env.bank.paid_out_total() == 8_000 and len(env.bank.deposits) == 2
     assert withdraw(env, "bo", keys["bo"])[0] == 201 and len(env.bank.deposits) == 2
+
+
+def test_a_payout_the_sweep_finished_while_the_bank_answered_its_caller_is_recorded_paid_once(
+    env: Env, shop: str, monkeypatch: pytest.MonkeyPatch,
+):
+    env.open_wallet("ann", charge=10_000)
+    spend(env, "ann", shop, 6_000)
+    deposit, swept = env.bank.deposit, list[int]()
+
+    def slow_answer(transfer_id: str, user_id: str, amount: int) -> Any:
+        if not swept:   # the sweep runs, and writes the payout paid, before the caller hears from the bank
+            swept.append(1)
+            env.clock.set(env.clock.now() + timedelta(minutes=3))
+            assert sweep(env)["payouts"] == 1
+        return deposit(transfer_id, user_id, amount)
+
+    monkeypatch.setattr(env.bank, "deposit", slow_answer)
+    status, body = withdraw(env, "ann")
+    assert (status, body["amount"], body["charged_balance"]) == (201, 4_000, 0)
+    [payout] = [v for k, v in stored_items(env).items() if k[0] == "payout"]
+    assert (payout.status, payout.version) == ("paid", 2)   # written paid once: the caller's write lost, then read
+    assert env.bank.paid_out_total() == 4_000 and len(env.bank.deposits) == 1
+    assert books_balance(env, "ann")
 
 
 def test_a_withdrawal_the_bank_declines_gives_the_money_back_in_one_transaction(env: Env, shop: str):

@@ -1,8 +1,15 @@
-"""On DynamoDB (moto), counted as the benchmark counts them: a gift's claim is one BatchGetItem and one
-TransactWriteItems, because the gift's id is derived from its code (`domain/gifts.gift_id_for`); a gift sent
-before ids were derived is found through its code item, with a second BatchGetItem, and is claimed just the same."""
+"""On DynamoDB (moto), counted as the benchmark counts them, operations at their floor:
+
+- a gift's claim is one BatchGetItem and one TransactWriteItems, because the gift's id is derived from its code
+  (`domain/gifts.gift_id_for`); a gift sent before ids were derived is found through its code item, with a second
+  BatchGetItem, and is claimed just the same;
+- money to the bank (cancelling a top-up, withdrawing) is one BatchGetItem, the transaction that holds the money,
+  the bank, and the transaction that records its answer: the top-up's month is this month or the last, both read
+  in the one batch, and the approval is written on the version the first transaction wrote."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 import pytest
 
@@ -10,7 +17,9 @@ from bench.counting import RequestCounter
 from chalicelib.domain.gifts import code_digest, gift_id_for
 from chalicelib.handlers import common, gifts
 from tests.service.test_sealed_requests import ONE_READ_ONE_WRITE, TWO_READS_ONE_WRITE, requests_of
-from tests.support import Env, new_key
+from tests.support import BIZ, Env, new_key
+
+ONE_READ_TWO_WRITES = Counter({"BatchGetItem": 1, "TransactWriteItems": 2})
 
 
 @pytest.fixture
@@ -56,3 +65,23 @@ def test_a_gift_sent_before_ids_were_derived_is_found_by_its_code_item_with_one_
     assert answers[0][0] == 201, answers
     assert env.wallet("bob")["charged_balance"] == 7_000
     assert claim(env, gift["claim_code"])[0] == 409   # claimed once, whichever way it was found
+
+
+def test_cancelling_a_top_up_and_withdrawing_are_one_read_and_the_two_transactions_around_the_bank(
+    counter: RequestCounter, env: Env,
+):
+    shop = env.register_merchant(number=BIZ[0])
+    env.open_wallet("ann", charge=10_000)
+    status, body = env.call("POST", "/wallet/charges", role="resident", sub="ann", body={"amount": 5_000},
+                            key=new_key())
+    assert status == 201, body
+    answers: list[tuple[int, object]] = []
+    cancel = lambda: answers.append(env.call(  # noqa: E731
+        "POST", f"/wallet/charges/{body['charge_id']}/cancel", role="resident", sub="ann", key=new_key()))
+    assert requests_of(counter, cancel) == ONE_READ_TWO_WRITES
+    assert env.pay("ann", shop, 6_000, use_cashback=False)[0] == 201
+    withdraw = lambda: answers.append(env.call(  # noqa: E731
+        "POST", "/wallet/withdrawals", role="resident", sub="ann", body={}, key=new_key()))
+    assert requests_of(counter, withdraw) == ONE_READ_TWO_WRITES
+    assert [status for status, _ in answers] == [200, 201], answers
+    assert env.wallet("ann")["charged_balance"] == 0 and env.bank.paid_out_total() == 5_000 + 4_000
