@@ -12,108 +12,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from chalicelib.repositories import Repositories, dynamo_repositories, memory_repositories
 from chalicelib.settings import Settings
 
 if TYPE_CHECKING:
     from chalicelib.auth import Verifier
     from chalicelib.clock import Clock
     from chalicelib.domain.policy import Policy
-    from chalicelib.domain.ports.audit import Audit
-    from chalicelib.domain.ports.cashout import Cashouts
-    from chalicelib.domain.ports.donations import Campaigns, Donations, Exports, Fingerprints, PiiCipher, TaxIds
-    from chalicelib.domain.ports.gifts import Gifts
-    from chalicelib.domain.ports.idempotency import Responses
-    from chalicelib.domain.ports.keys import Keyring, StoredKeys
-    from chalicelib.domain.ports.merchants import Catalogue, Merchants
+    from chalicelib.domain.ports.donations import Exports, Fingerprints, PiiCipher
+    from chalicelib.domain.ports.keys import Keyring
     from chalicelib.domain.ports.money import BankGateway
-    from chalicelib.domain.ports.news import Alerts, News, NoticeFiles
-    from chalicelib.domain.ports.orders import Orders
-    from chalicelib.domain.ports.payments import Budgets, Payments
-    from chalicelib.domain.ports.policies import Policies
-    from chalicelib.domain.ports.settlement import ReportFiles, Settlements, ShardQueue
-    from chalicelib.domain.ports.unit import Store
-    from chalicelib.domain.ports.wallets import Wallets
+    from chalicelib.domain.ports.news import Alerts, NoticeFiles
+    from chalicelib.domain.ports.settlement import ReportFiles, ShardQueue
+
+__all__ = ["Container", "PolicyCache", "Repositories", "amend", "container", "dynamo_repositories", "in_memory",
+           "memory_repositories", "override", "reset"]
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Repositories:
-    """Every area's repository, all of one store family (DynamoDB, or the in-memory twins)."""
-
-    store: Store
-    wallets: Wallets
-    responses: Responses
-    payments: Payments
-    budgets: Budgets
-    merchants: Merchants
-    catalogue: Catalogue
-    orders: Orders
-    campaigns: Campaigns
-    donations: Donations
-    tax_ids: TaxIds
-    settlements: Settlements
-    policies: Policies
-    news: News
-    audit: Audit
-    gifts: Gifts
-    cashouts: Cashouts
-    keys: StoredKeys
-
-
-def dynamo_repositories(settings: Settings) -> Repositories:
-    """The repositories on the main DynamoDB table (its item classes are defined here, once)."""
-    from chalicelib.storage.audit import DynamoAudit
-    from chalicelib.storage.cashout import DynamoCashouts
-    from chalicelib.storage.donations import DynamoCampaigns, DynamoDonations
-    from chalicelib.storage.gifts import DynamoGifts
-    from chalicelib.storage.idempotency import DynamoResponses
-    from chalicelib.storage.keys import DynamoKeys
-    from chalicelib.storage.merchants import DynamoCatalogue, DynamoMerchants
-    from chalicelib.storage.news import DynamoNews
-    from chalicelib.storage.orders import DynamoOrders
-    from chalicelib.storage.payments import DynamoBudgets, DynamoPayments
-    from chalicelib.storage.policies import DynamoPolicies
-    from chalicelib.storage.settlement import DynamoSettlements
-    from chalicelib.storage.table import Table
-    from chalicelib.storage.tax_ids import DynamoTaxIds
-    from chalicelib.storage.wallets import DynamoWallets
-
-    t = Table(settings.table_name, settings.region)
-    shards = settings.settlement_shards
-    return Repositories(
-        t, DynamoWallets(t, shards), DynamoResponses(t, settings.idempotency_ttl_seconds), DynamoPayments(t),
-        DynamoBudgets(t), DynamoMerchants(t), DynamoCatalogue(t), DynamoOrders(t), DynamoCampaigns(t),
-        DynamoDonations(t, shards), DynamoTaxIds(t), DynamoSettlements(t), DynamoPolicies(t), DynamoNews(t),
-        DynamoAudit(t), DynamoGifts(t), DynamoCashouts(t), DynamoKeys(t),
-    )  # fmt: skip
-
-
-def memory_repositories(settings: Settings) -> Repositories:
-    """The in-memory twins, sharing one in-memory table."""
-    from chalicelib.storage.memory.audit import MemoryAudit
-    from chalicelib.storage.memory.cashout import MemoryCashouts
-    from chalicelib.storage.memory.donations import MemoryCampaigns, MemoryDonations, MemoryTaxIds
-    from chalicelib.storage.memory.gifts import MemoryGifts
-    from chalicelib.storage.memory.idempotency import MemoryResponses
-    from chalicelib.storage.memory.keys import MemoryKeys
-    from chalicelib.storage.memory.merchants import MemoryCatalogue, MemoryMerchants
-    from chalicelib.storage.memory.news import MemoryNews
-    from chalicelib.storage.memory.orders import MemoryOrders
-    from chalicelib.storage.memory.payments import MemoryBudgets, MemoryPayments
-    from chalicelib.storage.memory.policies import MemoryPolicies
-    from chalicelib.storage.memory.settlement import MemorySettlements
-    from chalicelib.storage.memory.table import MemoryTable
-    from chalicelib.storage.memory.wallets import MemoryWallets
-
-    t = MemoryTable()
-    shards = settings.settlement_shards
-    return Repositories(
-        t, MemoryWallets(t, shards), MemoryResponses(t), MemoryPayments(t), MemoryBudgets(t), MemoryMerchants(t),
-        MemoryCatalogue(t), MemoryOrders(t), MemoryCampaigns(t), MemoryDonations(t, shards), MemoryTaxIds(t),
-        MemorySettlements(t), MemoryPolicies(t), MemoryNews(t), MemoryAudit(t), MemoryGifts(t), MemoryCashouts(t),
-        MemoryKeys(t),
-    )  # fmt: skip
 
 
 def in_memory(settings: Settings) -> dict[str, Any]:

@@ -280,11 +280,9 @@ class _RacingBatch:
 
 def race(interloper: Any) -> RacingStore:
     """Arm a race in the current app: the next batched read lets `interloper` commit first."""
-    from dataclasses import replace
-
     repos = composition.container().repos
     racing = RacingStore(repos.store, interloper)
-    composition.amend(repos=replace(repos, store=racing))
+    composition.amend(repos=repos.replace(store=racing))
     return racing
 
 
@@ -346,11 +344,9 @@ class DyingStore:
 
 
 def die_after_next_commit() -> DyingStore:
-    from dataclasses import replace
-
     repos = composition.container().repos
     dying = DyingStore(repos.store)
-    composition.amend(repos=replace(repos, store=dying))
+    composition.amend(repos=repos.replace(store=dying))
     return dying
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from chalicelib.domain.bounds import SPENT_SHARE_PERCENT
 from chalicelib.domain.errors import InvalidState
 from chalicelib.domain.ledger import (
     MOVE_AUTO_CHARGE,
@@ -42,8 +43,6 @@ from chalicelib.domain.wallet import (
 
 CANCEL_DAYS = 7
 """A top-up may be cancelled until the end of the 7th day after the day it was made (`cancel_deadline`)."""
-SPENT_SHARE_PERCENT = 60
-"""A withdrawal needs at least 60 % of everything charged spent at shops."""
 
 PAYOUT_PENDING = "pending"
 PAYOUT_PAID = "paid"

@@ -18,6 +18,7 @@ import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from chalicelib.domain.bounds import CLAIM_HOURS, CODE_BITS, CODE_LENGTH, MAX_GIFT, MIN_GIFT
 from chalicelib.domain.errors import Conflict, InsufficientFunds, InvalidState, LimitExceeded, ValidationFailed
 from chalicelib.domain.ledger import (
     MOVE_GIFT_CANCELLED,
@@ -30,13 +31,8 @@ from chalicelib.domain.ledger import (
 from chalicelib.domain.months import KST, kst_iso
 from chalicelib.domain.wallet import Wallet
 
-MIN_GIFT = 1_000
-MAX_GIFT = 500_000
-"""A gift is 1,000 to 500,000 won."""
 MESSAGE_MAX = 100
 """A gift's message: at most 100 characters once trimmed (a card's worth); absent when blank."""
-CLAIM_HOURS = 72
-"""A gift may be claimed for 72 hours from its sending; then it goes back to its sender."""
 CLAIM_PERIOD = timedelta(hours=CLAIM_HOURS)
 
 SENT = "sent"
@@ -49,13 +45,7 @@ DIRECTION_RECEIVED = "received"
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Crockford's base32: digits and the letters but I, L, O and U."""
-CODE_BITS = 80
-CODE_LENGTH = CODE_BITS // 5
-"""16 characters, shown as four groups of four."""
 CODE_GROUP = 4
-CODE_CHARS = "0-9A-TV-Za-tv-z"
-"""What a typed code may contain besides hyphens and spaces: the alphabet in either case, and I, L, O."""
-CODE_PATTERN = rf"^[ -]*([{CODE_CHARS}][ -]*){{{CODE_LENGTH}}}$"
 _LOOK_ALIKE = str.maketrans({"I": "1", "L": "1", "O": "0"})
 
 UNKNOWN_CODES_PER_HOUR = 10

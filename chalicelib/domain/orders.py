@@ -8,14 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from chalicelib.domain.bounds import KIND_DELIVERY, KIND_MALL, MAX_LINES, MAX_QUANTITY
 from chalicelib.domain.errors import Conflict, InvalidState, NotFound, OutOfStock, ValidationFailed
 from chalicelib.domain.months import KST
 from chalicelib.domain.payment import discount_for
-
-MAX_QUANTITY = 99
-MAX_LINES = 50
-KIND_DELIVERY = "delivery"
-KIND_MALL = "mall"
 
 # ---- delivery ----------------------------------------------------------------------------------
 

@@ -8,7 +8,6 @@ fixed number of shards (by a hash of their id) so the work fans out through SQS.
 from __future__ import annotations
 
 import json
-import zlib
 from dataclasses import asdict, dataclass, field, replace
 
 from chalicelib.domain.donations import MODE_FIXED, AutoDonation, auto_amount
@@ -16,21 +15,15 @@ from chalicelib.domain.dongs import DONGS
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ledger import MOVE_CASHBACK, MOVE_RECOVERY, Movement, stamped
 from chalicelib.domain.policy import Policy
+from chalicelib.domain.shards import DEFAULT_SHARDS as DEFAULT_SHARDS  # the shards are the settlement's fan-out
+from chalicelib.domain.shards import shard_of as shard_of
 from chalicelib.domain.wallet import ResidentMonth, Wallet
-
-DEFAULT_SHARDS = 256
-"""How many shards the residents are split into. Fixed per deployment: a wallet's shard is stored with it."""
 
 STATUS_QUEUED = "queued"
 STATUS_RUNNING = "running"
 STATUS_COMPLETED = "completed"
 STATUS_FAILED = "failed"
 MAX_PROBLEMS = 50
-
-
-def shard_of(user_id: str, shards: int = DEFAULT_SHARDS) -> int:
-    """A resident's settlement shard: stable, and spread evenly whatever the ids look like."""
-    return zlib.crc32(user_id.encode("utf-8")) % shards
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from datetime import datetime
 from functools import partial
 
 from chalicelib import composition
+from chalicelib.domain.bounds import CODE_BITS
 from chalicelib.domain.errors import NotFound, RateLimited
 from chalicelib.domain.gifts import (
-    CODE_BITS,
     SENT,
     UNKNOWN_CODES_PER_HOUR,
     Gift,

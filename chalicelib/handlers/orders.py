@@ -14,14 +14,13 @@ from functools import partial
 from typing import Any
 
 from chalicelib import composition
+from chalicelib.domain.bounds import KIND_DELIVERY, KIND_MALL
 from chalicelib.domain.dongs import is_dong
 from chalicelib.domain.errors import Conflict, NotFound, ValidationFailed
 from chalicelib.domain.merchant import MALLS
 from chalicelib.domain.months import KST, kst_iso, month_of
 from chalicelib.domain.orders import (
     DELIVERED,
-    KIND_DELIVERY,
-    KIND_MALL,
     MALL_TRANSITIONS,
     ORDER_TRANSITIONS,
     PAID,

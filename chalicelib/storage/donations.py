@@ -28,7 +28,7 @@ from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.donations import CAMPAIGN_TOTAL_SLICES, AutoDonation, Donation, DonationYear
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ports.unit import Batch, Key, Page, Slot, Tx
-from chalicelib.domain.settlement import shard_of
+from chalicelib.domain.shards import shard_of
 from chalicelib.storage.table import PAGE_KEYS, TABLE_KEYS, Put, Table, Update, int_map, version_condition
 
 CAMPAIGNS_GSI = "CAMPAIGNS"

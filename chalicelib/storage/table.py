@@ -10,6 +10,7 @@ lists every key.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -98,23 +99,43 @@ class Delete:
     refused: Callable[[], Exception] | None = None
 
 
+_DEFINED: list[Callable[[Any], Any]] = []
+"""Every area's `define` any table of the process has been given so far, in order."""
+_TABLES: weakref.WeakSet[Table] = weakref.WeakSet()
+_DEFINING = threading.RLock()
+
+
 class Table:
-    """The table's base item, one connection (one botocore client) for every item type, and the plumbing."""
+    """The table's base item, one connection (one botocore client) for every item type, and the plumbing.
+
+    An area's item classes are defined when its repository is first built (composition builds them on first
+    use), and then on every table of the process at once: a table can read any item a repository of the
+    process wants in its batches, whichever table that repository was built on (tests mix them)."""
 
     def __init__(self, table_name: str, region: str) -> None:
         self.Item: Any = define_base(table_name, region)
-        self._lock = threading.Lock()
         self._areas: dict[Callable[[Any], Any], Any] = {}
+        with _DEFINING:
+            _TABLES.add(self)
+            for build in _DEFINED:
+                self._define_here(build)
 
     def define(self, build: Callable[[Any], T]) -> T:
         """An area's item classes on this table, built once: `build(Item)` subclasses the base."""
-        with self._lock:
-            if build not in self._areas:
-                self._areas[build] = build(self.Item)
-                shared = self.Item._get_connection()
-                for cls in _subclasses(self.Item):
-                    cls._connection = shared  # type: ignore[attr-defined]
+        with _DEFINING:
+            if build not in _DEFINED:
+                _DEFINED.append(build)
+                for table in list(_TABLES):
+                    table._define_here(build)
             return self._areas[build]  # type: ignore[no-any-return]
+
+    def _define_here(self, build: Callable[[Any], Any]) -> None:
+        if build in self._areas:
+            return
+        self._areas[build] = build(self.Item)
+        shared = self.Item._get_connection()
+        for cls in _subclasses(self.Item):
+            cls._connection = shared  # type: ignore[attr-defined]
 
     def connection(self) -> Connection:
         conn: Connection = self.Item._get_connection().connection

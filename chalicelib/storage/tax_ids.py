@@ -22,7 +22,7 @@ from pynamodb.attributes import UnicodeAttribute
 
 from chalicelib.domain.ports.unit import Batch, Key, Slot, Tx
 from chalicelib.domain.rrn import TaxIdRegistration, number_taken
-from chalicelib.domain.settlement import shard_of
+from chalicelib.domain.shards import shard_of
 from chalicelib.storage.table import Delete, Put, Table
 
 TAX_ID_SHARDS = 16

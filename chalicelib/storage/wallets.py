@@ -16,18 +16,21 @@ in the order they were made (`seq`). Movements written before `seq` was kept are
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.attributes import BooleanAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 
-from chalicelib.domain.books import BooksRow
 from chalicelib.domain.errors import Conflict, ValidationFailed
 from chalicelib.domain.ledger import Movement
 from chalicelib.domain.ports.unit import Batch, Key, Page, Slot, Tx
-from chalicelib.domain.settlement import shard_of
+from chalicelib.domain.shards import shard_of
 from chalicelib.domain.wallet import AUTO_OFF, AutoCharge, AutoChargeResult, ResidentMonth, Wallet
-from chalicelib.storage.books import BooksReader
 from chalicelib.storage.table import GSI2_KEYS, TABLE_KEYS, Put, Table, decode_cursor, int_map, version_condition
+
+if TYPE_CHECKING:
+    from chalicelib.domain.books import BooksRow
+    from chalicelib.storage.books import BooksReader
 
 
 @dataclass(frozen=True)
@@ -208,7 +211,13 @@ class DynamoWallets:
         self._table = table
         self.m = table.define(define)
         self.shards = shards
-        self._books = BooksReader(table, self.m.WalletItem, self.m.LedgerItem)
+
+    @cached_property
+    def _books(self) -> BooksReader:
+        """The books check's reads (storage/books.py): loaded by the settlement, the one use case that reads them."""
+        from chalicelib.storage.books import BooksReader
+
+        return BooksReader(self._table, self.m.WalletItem, self.m.LedgerItem)
 
     # ---- items (also used by the settlement benchmark's seeding) -----------------------------
 

@@ -11,7 +11,8 @@ from chalicelib import composition
 from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.donations import GENERAL_FUND, AutoDonation, Donation, DonationYear
 from chalicelib.domain.errors import Contention, NotFound
-from chalicelib.domain.settlement import MerchantLine, RunTaken, SettlementRun, Totals, shard_of
+from chalicelib.domain.settlement import MerchantLine, RunTaken, SettlementRun, Totals
+from chalicelib.domain.shards import shard_of
 from tests.contract.conftest import SHARDS, commit, read
 
 AT = "2020-03-10T12:00:00+09:00"

@@ -7,9 +7,10 @@ from dataclasses import replace
 import pytest
 
 from chalicelib import composition
+from chalicelib.domain.bounds import KIND_DELIVERY, KIND_MALL
 from chalicelib.domain.errors import Contention, ValidationFailed
 from chalicelib.domain.merchant import MALL_ONLY_SEOGU
-from chalicelib.domain.orders import KIND_DELIVERY, KIND_MALL, Line, Order, PurgeMarker
+from chalicelib.domain.orders import Line, Order, PurgeMarker
 from chalicelib.domain.ports.unit import Page
 from tests.contract.conftest import commit, read
 from tests.contract.test_contract_merchants import AT, ids, walk

@@ -7,7 +7,7 @@ import pytest
 from chalicelib import composition
 from chalicelib.domain.errors import Conflict, Contention
 from chalicelib.domain.rrn import TaxIdRegistration
-from chalicelib.domain.settlement import shard_of
+from chalicelib.domain.shards import shard_of
 from tests.contract.conftest import commit, read
 from tests.contract.test_contract_donations_settlement import AT, same_shard
 

@@ -14,7 +14,7 @@ from chalicelib.domain.budget import BudgetChange
 from chalicelib.domain.errors import Conflict, Contention, ValidationFailed
 from chalicelib.domain.ledger import Movement
 from chalicelib.domain.payment import STATUS_PARTIALLY_REFUNDED, Payment
-from chalicelib.domain.settlement import shard_of
+from chalicelib.domain.shards import shard_of
 from chalicelib.domain.wallet import ResidentMonth, Wallet
 from tests.contract.conftest import SHARDS, commit, read
 

@@ -106,11 +106,9 @@ class FailingStore:
 
 
 def test_no_export_file_of_registration_numbers_exists_without_its_audit_record(env: Env):
-    from dataclasses import replace
-
     exports = composition.container().exports
     repos = composition.container().repos
-    composition.amend(repos=replace(repos, store=FailingStore(repos.store)))
+    composition.amend(repos=repos.replace(store=FailingStore(repos.store)))
     with contextlib.suppress(RuntimeError):
         env.call("POST", "/staff/donations/nts-export", role="staff", sub="park", body={"year": 2020})
     assert exports.files == {}                                 # type: ignore[attr-defined]

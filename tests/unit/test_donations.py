@@ -4,7 +4,6 @@ resident-month) and statements. The tax id and the tax-service export: test_tax_
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 
 from chalicelib import composition
 from chalicelib.domain.months import KST, kst_iso
-from chalicelib.domain.settlement import shard_of
+from chalicelib.domain.shards import shard_of
 from chalicelib.handlers import settlement
 from tests import support
 from tests.support import BIZ, Env, die_after_next_commit, new_key
@@ -220,7 +219,7 @@ def test_a_transaction_cancelled_by_a_condition_writes_nothing_and_the_retry_giv
 
             return Watched()
 
-    composition.amend(repos=replace(r, donations=LyingDonations(), store=WatchedStore()))
+    composition.amend(repos=r.replace(donations=LyingDonations(), store=WatchedStore()))
     status, body = give(env, "alice", 400, "solitary-elderly")
     assert status == 201, body
     assert seen == ["Contention", "committed"]

@@ -95,7 +95,7 @@ def install(env: Env, faults: Faults, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(c.shards, "send", faults.wrap(c.shards.send, throttled_aws))
     repos = c.repos
     monkeypatch.setattr(composition, "_container", c)  # the context puts this container back when it ends
-    composition.amend(repos=replace(repos, store=FaultyStore(repos.store, faults)))
+    composition.amend(repos=repos.replace(store=FaultyStore(repos.store, faults)))
 
 
 def take_messages(env: Env) -> list[str]:

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain.bounds import CODE_PATTERN
 from chalicelib.domain.errors import RateLimited
-from chalicelib.domain.gifts import CODE_PATTERN, code_digest, format_code, normalise_code
+from chalicelib.domain.gifts import code_digest, format_code, normalise_code
 from chalicelib.domain.ledger import balances_match
 from chalicelib.web.schemas.common import ID_PATTERN
 from tests import support

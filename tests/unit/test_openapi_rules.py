@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 import app  # noqa: F401  (declares every area's routes)
+from chalicelib.domain.bounds import MAX_LINES, MAX_QUANTITY
 from chalicelib.domain.donations import MIN_DONATION
 from chalicelib.domain.dongs import DONGS
 from chalicelib.domain.merchant import BENEFIT_PLUS_RATES, MALLS
-from chalicelib.domain.orders import MAX_LINES, MAX_QUANTITY
 from chalicelib.settings import Settings
 from chalicelib.web.api import STATUS_BY_CODE, declared
 from chalicelib.web.openapi import CONFLICTS, build

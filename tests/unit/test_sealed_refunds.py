@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -67,7 +66,7 @@ class CountingStore:
 def counting() -> CountingStore:
     repos = composition.container().repos
     store = CountingStore(repos.store)
-    composition.amend(repos=replace(repos, store=store))
+    composition.amend(repos=repos.replace(store=store))
     return store
 
 

@@ -11,7 +11,7 @@ from chalicelib.domain.donations import AutoDonation, Donation, DonationYear
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
 from chalicelib.domain.rrn import TaxIdRegistration, number_taken
-from chalicelib.domain.settlement import shard_of
+from chalicelib.domain.shards import shard_of
 from chalicelib.storage.memory.table import Change, MemoryTable, absent, page, put, versioned
 
 TAX_ID_SHARDS = 16

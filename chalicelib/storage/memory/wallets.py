@@ -8,7 +8,7 @@ from chalicelib.domain.books import BooksRow, WalletBalances, line_of
 from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ledger import Movement
 from chalicelib.domain.ports.unit import Batch, Page, Slot, Tx
-from chalicelib.domain.settlement import shard_of
+from chalicelib.domain.shards import shard_of
 from chalicelib.domain.wallet import ResidentMonth, Wallet
 from chalicelib.storage.memory.table import MemoryTable, absent, page, versioned
 

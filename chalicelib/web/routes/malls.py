@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain.orders import KIND_MALL
+from chalicelib.domain.bounds import KIND_MALL
 from chalicelib.web.api import MERCHANTS, RESIDENTS, Call, Routes
 from chalicelib.web.routes.orders import lines_out
 from chalicelib.web.schemas.malls import (

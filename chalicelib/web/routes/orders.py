@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from chalicelib.domain.orders import KIND_DELIVERY
+from chalicelib.domain.bounds import KIND_DELIVERY
 from chalicelib.web.api import MERCHANTS, RESIDENTS, Call, Routes
 from chalicelib.web.schemas.orders import AcceptIn, OrderIn, OrderLineOut, OrderList, OrderOut, OrdersQuery, RejectIn
 

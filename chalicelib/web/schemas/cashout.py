@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from chalicelib.domain.autocharge import MAX_AMOUNT, MAX_BELOW, MIN_AMOUNT, MIN_BELOW, REASON_BANK, REASON_NO_POLICY
-from chalicelib.domain.cashout import SPENT_SHARE_PERCENT
+from chalicelib.domain.bounds import SPENT_SHARE_PERCENT
 from chalicelib.domain.wallet import AUTO_BELOW, AUTO_OFF, LIMIT_BALANCE, LIMIT_MONTHLY
 from chalicelib.web.schemas.common import Out, Strict, Timestamp, one_of
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from chalicelib.domain.gifts import CLAIM_HOURS, CODE_PATTERN, MAX_GIFT, MIN_GIFT
+from chalicelib.domain.bounds import CLAIM_HOURS, CODE_PATTERN, MAX_GIFT, MIN_GIFT
 from chalicelib.web.schemas.common import Out, Strict, Text100, Timestamp
 
 GiftAmount = Annotated[int, Field(ge=MIN_GIFT, le=MAX_GIFT, description="Won, from the charged balance only.")]

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from chalicelib.domain.orders import MAX_LINES
+from chalicelib.domain.bounds import MAX_LINES
 from chalicelib.web.schemas.common import (
     Identifier,
     Mall,

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from chalicelib.domain.orders import MAX_LINES, MAX_QUANTITY
+from chalicelib.domain.bounds import MAX_LINES, MAX_QUANTITY
 from chalicelib.web.schemas.common import (
     Dong,
     Identifier,
