@@ -103,7 +103,7 @@ load: $(STAMP)
 	$(PY) -m load $(LOAD_ARGS)
 
 # The deployable template: infra/resources.yaml + infra/functions.yaml merged into Chalice's SAM
-# template (out/sam.json, out/deployment.zip), then cfn-lint and checkov, which must find nothing (checkov's
+# template (out/sam.json, out/deployment.zip, with every module's bytecode: infra/bytecode.py), then cfn-lint and checkov, which must find nothing (checkov's
 # waived checks, each with its reason: infra/checkov.yaml). Needs PyPI for the Lambda package's wheels.
 # See README, "Deploying".
 package: $(STAMP) $(TOOLS_STAMP)
@@ -111,6 +111,7 @@ package: $(STAMP) $(TOOLS_STAMP)
 	$(PY) -m infra.merge out/merge.json
 	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-ap-northeast-2} $(VENV)/bin/chalice package --stage prod \
 		--merge-template out/merge.json out/
+	$(PY) -m infra.bytecode out/deployment.zip out/sam.json
 	$(VENV)/bin/cfn-lint out/sam.json
 	$(TOOLS)/bin/checkov -f out/sam.json --config-file infra/checkov.yaml
 	@echo "out/sam.json: cfn-lint and checkov clean (waived checks: infra/checkov.yaml)"

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import figures_json
-from bench.report import DOC, IMPORT_TARGET, Figures, console, markdown, write_doc
+from bench.report import COLD_TARGET, DOC, IMPORT_TARGET, Figures, cold_ratio, console, markdown, write_doc
 from bench.requests_per_op import OpResult
 
 
@@ -91,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if imports is not None and imports.ratio > IMPORT_TARGET:
         missed.append("import app / import boto3")
+    if (ratio := cold_ratio(figures)) is not None and ratio > COLD_TARGET:
+        missed.append("cold start / import boto3")
     if missed:
         print("targets missed: " + "; ".join(missed), file=sys.stderr)
         return 1 if args.strict else 0

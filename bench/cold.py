@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import socket
 import statistics
 import subprocess
@@ -49,7 +50,7 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _run(args: list[str], env: dict[str, str]) -> Ran:
+def _run(args: list[str], env: dict[str, str], cwd: Path = ROOT) -> Ran:
     """Run the venv's python with `args` in the repository and wait for it.
 
     CPU time comes from `getrusage(RUSAGE_CHILDREN)` around the wait; nothing else of ours ends
@@ -59,7 +60,7 @@ def _run(args: list[str], env: dict[str, str]) -> Ran:
     cpu_before = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=120
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=120
     )
     wall = (time.perf_counter() - started) * 1000
     cpu = (_children_cpu() - cpu_before) * 1000
@@ -227,8 +228,23 @@ def _wait_for(port: int, server: subprocess.Popen[bytes], timeout: float = 30.0)
     raise RuntimeError(f"the moto server did not listen on {port} within {timeout:.0f} s")
 
 
+def _as_deployed(task: Path) -> Path:
+    """app.py and chalicelib as `make package` ships them: with their bytecode compiled (infra/bytecode.py), so a
+    process started there imports the app as a Lambda instance does, without compiling it. The dependencies come
+    from the virtualenv, whose modules pip compiled when it installed them, as the package's are."""
+    from infra.bytecode import compile_tree
+
+    task.mkdir(parents=True)
+    shutil.copy(ROOT / "app.py", task / "app.py")
+    shutil.copytree(ROOT / "chalicelib", task / "chalicelib", ignore=shutil.ignore_patterns("__pycache__"))
+    compile_tree(task)
+    return task
+
+
 def first_request(runs: int = 5) -> list[FirstRequest]:
-    """A fresh process per run imports the app and serves GET /wallet twice, from a moto server."""
+    """A fresh process per run imports the app and serves GET /wallet twice, from a moto server: as Lambda calls
+    it, from the sources (`lambda`) and as `make package` ships it, with bytecode (`deployed`), and through
+    `chalice.test.Client` (`client`); the three in rotating order."""
     from tests.support import SigningKey
 
     port = _free_port()
@@ -263,11 +279,15 @@ def first_request(runs: int = 5) -> list[FirstRequest]:
                 AUTH_AUDIENCE=AUDIENCE,
                 BENCH_TOKEN=key.token("resident", RESIDENT, issuer=ISSUER, audience=AUDIENCE, ttl=3600),
             )
-            modes = ("lambda", "client")
+            deployed = _as_deployed(Path(tmp) / "task")
+            modes = ("lambda", "deployed", "client")
+            where = {"deployed": (deployed, {**env, "PYTHONPATH": str(ROOT)})}
             results: dict[str, FirstRequest] = {m: FirstRequest(m, [], [], [], []) for m in modes}
             for i in range(runs + 1):
-                for mode in modes if i % 2 == 0 else tuple(reversed(modes)):
-                    ran = _run(["-m", "bench.first_request", mode], env)
+                for mode in modes[i % len(modes):] + modes[: i % len(modes)]:
+                    cwd, mode_env = where.get(mode, (ROOT, env))
+                    harness = "lambda" if mode == "deployed" else mode
+                    ran = _run(["-m", "bench.first_request", harness], mode_env, cwd)
                     data = json.loads(ran.stdout.strip().splitlines()[-1])
                     if data["statuses"] != [200, 200]:
                         raise RuntimeError(f"GET /wallet answered {data['statuses']} in mode {mode}")
@@ -277,7 +297,9 @@ def first_request(runs: int = 5) -> list[FirstRequest]:
                     results[mode].process_ms.append(ran.wall_ms)
                     results[mode].process_cpu_ms.append(ran.cpu_ms)
             for mode in modes:  # one traced run each: which imports the first request pays for
-                trace = _run(["-X", "importtime", "-m", "bench.first_request", mode], env).stderr
+                cwd, mode_env = where.get(mode, (ROOT, env))
+                harness = "lambda" if mode == "deployed" else mode
+                trace = _run(["-X", "importtime", "-m", "bench.first_request", harness], mode_env, cwd).stderr
                 results[mode].lazy_imports.extend(lazy_imports_by_package(trace))
             return [results[m] for m in modes]
     finally:

@@ -10,9 +10,12 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
-from infra import merge
+import pytest
+
+from infra import bytecode, merge
 from tests.support import ROOT
 
 BIN = Path(sys.executable).parent
@@ -33,6 +36,7 @@ def test_the_packaged_template_has_every_function_wired_and_cfn_lint_and_checkov
     env = {**os.environ, "AWS_DEFAULT_REGION": "ap-northeast-2"}
     subprocess.run([str(BIN / "chalice"), "--project-dir", str(project), "package", "--stage", "prod",
                     "--merge-template", str(merge_file), str(out)], check=True, env=env, capture_output=True)
+    assert bytecode.add_to_package(out / "deployment.zip", bytecode.runtime_of(out / "sam.json")) > 100
     sam = json.loads((out / "sam.json").read_text())
     functions = {k: v for k, v in sam["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
     assert sorted(functions) == sorted(merge.function_names())
@@ -50,3 +54,28 @@ def test_the_packaged_template_has_every_function_wired_and_cfn_lint_and_checkov
     failed = [(c["check_id"], c["resource"]) for c in summary.get("results", {}).get("failed_checks", [])]
     assert (scan.returncode, failed) == (0, []), scan.stderr[-2000:]
     assert summary["summary"]["passed"] > 100   # it did scan the template
+
+
+def test_the_package_ships_every_module_s_bytecode_and_python_loads_it_without_the_sources_timestamps(
+    tmp_path: Path,
+):
+    package = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(package, "w") as zipped:
+        zipped.write(ROOT / "app.py", "app.py")
+        for source in (ROOT / "chalicelib").rglob("*.py"):
+            zipped.write(source, source.relative_to(ROOT).as_posix())
+    runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    modules = [n for n in zipfile.ZipFile(package).namelist() if n.endswith(".py")]
+    assert bytecode.add_to_package(package, runtime) == len(modules)
+    assert bytecode.add_to_package(package, runtime) == 0   # once
+    with pytest.raises(SystemExit, match="bytecode would be ignored"):
+        bytecode.add_to_package(package, "python3.9")
+    task = tmp_path / "task"
+    zipfile.ZipFile(package).extractall(task)
+    months = task / "chalicelib" / "domain" / "months.py"
+    months.write_text(months.read_text(encoding="utf-8") + "\nraise RuntimeError('compiled from source')\n")
+    loaded = subprocess.run(   # an unchecked-hash .pyc is used as it is: the edited source is never compiled
+        [sys.executable, "-c", "import chalicelib.domain.months as m; print(m.__cached__, m.month_of.__module__)"],
+        cwd=task, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}, capture_output=True, text=True, check=True)
+    cached = task / "chalicelib" / "domain" / "__pycache__" / f"months.{sys.implementation.cache_tag}.pyc"
+    assert loaded.stdout.split() == [str(cached), "chalicelib.domain.months"]
