@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +27,11 @@ MERCHANTS = "merchants"
 STAFF = "staff"
 ROLES = (RESIDENTS, MERCHANTS, STAFF)
 LEEWAY_SECONDS = 60
+VERIFIED_KEPT = 1024
+"""Tokens a process remembers as verified (the most recently used): a warm instance serving the same callers
+checks each signature once (docs/PERFORMANCE.md, "`POST /payments` against its floor")."""
+_now = time.time
+"""Real time, for a remembered token's `exp` (as PyJWT checks it; never the movable local clock)."""
 _SUBJECT = re.compile(r"^[A-Za-z0-9._:@+-]{1,128}$")
 """Matched with `fullmatch`: `$` alone also matches before a final line feed."""
 
@@ -79,6 +86,7 @@ class TokenVerifier:
         self._withheld = withheld
         self._lock = threading.Lock()
         self._file_keys: tuple[int, jwt.PyJWKSet] | None = None
+        self._verified: OrderedDict[str, tuple[Principal, int]] = OrderedDict()
 
     def _key_from_file(self, token: str) -> Any:
         assert self._file is not None
@@ -94,7 +102,26 @@ class TokenVerifier:
         raise Unauthorized("unknown signing key")
 
     def verify(self, token: str) -> Principal:
-        """A verified principal, or `Unauthorized` for anything wrong with the token."""
+        """A verified principal, or `Unauthorized` for anything wrong with the token. A token already verified
+        by this process is answered from memory until it expires (a signed token cannot change, so checking it
+        again proves nothing new; its `exp` is still checked against real time on every use)."""
+        with self._lock:
+            known = self._verified.get(token)
+            if known is not None:
+                self._verified.move_to_end(token)
+        if known is not None:
+            principal, expires = known
+            if _now() < expires + LEEWAY_SECONDS:
+                return principal
+        principal, expires = self._verify(token)
+        with self._lock:
+            self._verified[token] = (principal, expires)
+            if len(self._verified) > VERIFIED_KEPT:
+                self._verified.popitem(last=False)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, int]:
+        """The principal and the token's `exp`, from the signature and the claims."""
         try:
             key = (
                 self._client.get_signing_key_from_jwt(token).key
@@ -119,15 +146,16 @@ class TokenVerifier:
         sub = claims.get("sub")
         if not isinstance(sub, str) or not _SUBJECT.fullmatch(sub):
             raise Unauthorized("the token has no valid subject")
+        expires = int(claims["exp"])
         if self._role is not None:
-            return Principal(sub=sub, groups=frozenset({self._role}))
+            return Principal(sub=sub, groups=frozenset({self._role})), expires
         groups = claims.get("cognito:groups", [])
         merchant_id = claims.get("custom:merchant_id")
         if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
             raise Unauthorized("cognito:groups must be a list of strings")
         if merchant_id is not None and (not isinstance(merchant_id, str) or not _SUBJECT.fullmatch(merchant_id)):
             raise Unauthorized("custom:merchant_id must be a string")
-        return Principal(sub=sub, groups=frozenset(groups) - self._withheld, merchant_id=merchant_id or None)
+        return Principal(sub=sub, groups=frozenset(groups) - self._withheld, merchant_id=merchant_id or None), expires
 
 
 class TwoPools:

@@ -331,3 +331,62 @@ def test_a_merchant_refunding_another_merchants_payment_gets_404_and_nothing_mov
                                 sub="shop-owner", merchant_id=shop, body={}, key=new_key())
     assert status == 200, refunded
     assert refunded["status"] == "refunded"
+
+
+# ---- a verified token is remembered, never past its expiry -----------------------------------------
+
+
+def mint(key: SigningKey, role: str, sub: str, ttl: int) -> str:
+    return key.token(role, sub, ttl=ttl, issuer=ISSUER, audience=AUDIENCE)
+
+
+def _verifier(key: SigningKey) -> Any:
+    from chalicelib.auth import TokenVerifier
+
+    return TokenVerifier(jwks_file=str(key.jwks_file), jwks_url=None, issuer=ISSUER, audience=AUDIENCE)
+
+
+def _counting_decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    decoded: list[str] = []
+    real = jwt.decode
+
+    def decode(token: str, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(token)
+        return real(token, *args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", decode)
+    return decoded
+
+
+def test_a_process_checks_a_token_s_signature_once_and_answers_its_repeats_from_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chalicelib import auth
+    from chalicelib.domain.errors import Unauthorized
+
+    key = SigningKey(tmp_path)
+    verifier, decoded = _verifier(key), _counting_decodes(monkeypatch)
+    ann, bo = mint(key, "resident", "ann", ttl=300), mint(key, "resident", "bo", ttl=300)
+    assert [verifier.verify(t).sub for t in (ann, ann, bo, ann, bo)] == ["ann", "ann", "bo", "ann", "bo"]
+    assert decoded == [ann, bo]
+    forged = ann[:-4] + ("AAAA" if not ann.endswith("AAAA") else "BBBB")   # another string: checked, refused
+    with pytest.raises(Unauthorized):
+        verifier.verify(forged)
+    monkeypatch.setattr(auth, "VERIFIED_KEPT", 1)   # the least recently used is forgotten first
+    cy = mint(key, "resident", "cy", ttl=300)
+    verifier.verify(cy)
+    verifier.verify(ann)
+    assert decoded[-2:] == [cy, ann] and verifier.verify(ann).sub == "ann" and decoded[-1] == ann
+
+
+def test_a_remembered_token_is_refused_once_it_has_expired(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.domain.errors import Unauthorized
+
+    key = SigningKey(tmp_path)
+    verifier, decoded = _verifier(key), _counting_decodes(monkeypatch)
+    token = mint(key, "resident", "ann", ttl=-59)   # expired, but within the 60 s leeway for one more second
+    assert verifier.verify(token).sub == "ann"
+    time.sleep(1.5)
+    with pytest.raises(Unauthorized):
+        verifier.verify(token)
+    assert decoded == [token, token]   # not answered from memory: checked again, and refused
