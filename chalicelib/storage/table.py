@@ -9,6 +9,7 @@ lists every key.
 
 from __future__ import annotations
 
+import importlib
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +32,34 @@ T = TypeVar("T")
 PAGE_KEYS = ("pk", "sk", "gsi1pk", "gsi1sk")
 GSI2_KEYS = ("pk", "sk", "gsi2pk", "gsi2sk")
 TABLE_KEYS = ("pk", "sk")
+
+
+AREAS = ("audit", "cashout", "donations", "gifts", "idempotency", "keys", "merchants", "news", "orders", "payments",
+         "policies", "settlement", "tax_ids", "wallets")
+"""The storage modules that define item classes (each a `define(Item)`), by name: read only on demand."""
+
+
+def define_every_area() -> None:
+    """Define every area's item classes on every table of the process. Repositories define what they read when
+    they are built; this is the net under that: an item of an area this process has not used yet (a query of an
+    index partition that several areas share) is then decoded rather than refused."""
+    for name in AREAS:
+        module = importlib.import_module(f"chalicelib.storage.{name}")
+        with _DEFINING:
+            tables = list(_TABLES)
+        for table in tables:
+            table.define(module.define)
+
+
+class _Entry(DiscriminatorAttribute):
+    """The `entry` discriminator, which defines the rest of the areas when it meets a value it does not know."""
+
+    def deserialize(self, value: Any) -> type:
+        try:
+            return super().deserialize(value)  # type: ignore[no-any-return]
+        except ValueError:
+            define_every_area()
+            return super().deserialize(value)  # type: ignore[no-any-return]
 
 
 def define_base(table_name: str, region: str) -> Any:
@@ -58,7 +87,7 @@ def define_base(table_name: str, region: str) -> Any:
 
         pk = UnicodeAttribute(hash_key=True)
         sk = UnicodeAttribute(range_key=True)
-        entry = DiscriminatorAttribute()
+        entry = _Entry()
         gsi1pk = UnicodeAttribute(null=True)
         gsi1sk = UnicodeAttribute(null=True)
         gsi2pk = UnicodeAttribute(null=True)
