@@ -30,8 +30,6 @@ LEEWAY_SECONDS = 60
 VERIFIED_KEPT = 1024
 """Tokens a process remembers as verified (the most recently used): a warm instance serving the same callers
 checks each signature once (docs/PERFORMANCE.md, "`POST /payments` against its floor")."""
-_now = time.time
-"""Real time, for a remembered token's `exp` (as PyJWT checks it; never the movable local clock)."""
 _SUBJECT = re.compile(r"^[A-Za-z0-9._:@+-]{1,128}$")
 """Matched with `fullmatch`: `$` alone also matches before a final line feed."""
 
@@ -111,7 +109,7 @@ class TokenVerifier:
                 self._verified.move_to_end(token)
         if known is not None:
             principal, expires = known
-            if _now() < expires + LEEWAY_SECONDS:
+            if time.time() < expires + LEEWAY_SECONDS:  # real time, as PyJWT checks it
                 return principal
         principal, expires = self._verify(token)
         with self._lock:

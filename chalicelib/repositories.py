@@ -7,6 +7,7 @@ classes of everything it reads (storage/table.py, `Table.define`), so building t
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
@@ -108,75 +109,59 @@ NAMES = frozenset(name for name, value in vars(Repositories).items() if isinstan
 """The repositories' names (the attributes of `Repositories` besides `store`)."""
 
 
+CLASSES: dict[str, tuple[str, str]] = {
+    "wallets": ("wallets:DynamoWallets", "memory.wallets:MemoryWallets"),
+    "responses": ("idempotency:DynamoResponses", "memory.idempotency:MemoryResponses"),
+    "payments": ("payments:DynamoPayments", "memory.payments:MemoryPayments"),
+    "budgets": ("payments:DynamoBudgets", "memory.payments:MemoryBudgets"),
+    "merchants": ("merchants:DynamoMerchants", "memory.merchants:MemoryMerchants"),
+    "catalogue": ("merchants:DynamoCatalogue", "memory.merchants:MemoryCatalogue"),
+    "orders": ("orders:DynamoOrders", "memory.orders:MemoryOrders"),
+    "campaigns": ("donations:DynamoCampaigns", "memory.donations:MemoryCampaigns"),
+    "donations": ("donations:DynamoDonations", "memory.donations:MemoryDonations"),
+    "tax_ids": ("tax_ids:DynamoTaxIds", "memory.donations:MemoryTaxIds"),
+    "settlements": ("settlement:DynamoSettlements", "memory.settlement:MemorySettlements"),
+    "policies": ("policies:DynamoPolicies", "memory.policies:MemoryPolicies"),
+    "news": ("news:DynamoNews", "memory.news:MemoryNews"),
+    "audit": ("audit:DynamoAudit", "memory.audit:MemoryAudit"),
+    "gifts": ("gifts:DynamoGifts", "memory.gifts:MemoryGifts"),
+    "cashouts": ("cashout:DynamoCashouts", "memory.cashout:MemoryCashouts"),
+    "keys": ("keys:DynamoKeys", "memory.keys:MemoryKeys"),
+}
+"""Each repository's class in `chalicelib.storage` (`module:Class`): DynamoDB's, then its in-memory twin's. Each
+is imported when the repository is first asked for."""
+SHARDED = frozenset({"wallets", "donations"})
+"""The repositories that also take the number of settlement shards."""
+
+
+def _class(where: str) -> Any:
+    module, name = where.split(":")
+    return getattr(importlib.import_module(f"chalicelib.storage.{module}"), name)
+
+
+def _builder(family: int, table: object, settings: Settings) -> Callable[[str], object]:
+    """Builds the repository `name` of one family (0: DynamoDB, 1: in memory) on `table`."""
+
+    def build(name: str) -> object:
+        if name not in CLASSES:
+            raise AttributeError(f"no repository called {name!r}")
+        cls = _class(CLASSES[name][family])
+        if name in SHARDED:
+            return cls(table, settings.settlement_shards)
+        if name == "responses" and family == 0:
+            return cls(table, settings.idempotency_ttl_seconds)
+        return cls(table)
+
+    return build
+
+
 def dynamo_repositories(settings: Settings) -> Repositories:
     """The repositories on the main DynamoDB table (each area's item classes are defined on it when its
     repository is built)."""
     from chalicelib.storage.table import Table
 
     t = Table(settings.table_name, settings.region)
-    shards = settings.settlement_shards
-
-    def build(name: str) -> object:
-        match name:
-            case "wallets":
-                from chalicelib.storage.wallets import DynamoWallets
-
-                return DynamoWallets(t, shards)
-            case "responses":
-                from chalicelib.storage.idempotency import DynamoResponses
-
-                return DynamoResponses(t, settings.idempotency_ttl_seconds)
-            case "payments" | "budgets":
-                from chalicelib.storage.payments import DynamoBudgets, DynamoPayments
-
-                return DynamoPayments(t) if name == "payments" else DynamoBudgets(t)
-            case "merchants" | "catalogue":
-                from chalicelib.storage.merchants import DynamoCatalogue, DynamoMerchants
-
-                return DynamoMerchants(t) if name == "merchants" else DynamoCatalogue(t)
-            case "orders":
-                from chalicelib.storage.orders import DynamoOrders
-
-                return DynamoOrders(t)
-            case "campaigns" | "donations":
-                from chalicelib.storage.donations import DynamoCampaigns, DynamoDonations
-
-                return DynamoCampaigns(t) if name == "campaigns" else DynamoDonations(t, shards)
-            case "tax_ids":
-                from chalicelib.storage.tax_ids import DynamoTaxIds
-
-                return DynamoTaxIds(t)
-            case "settlements":
-                from chalicelib.storage.settlement import DynamoSettlements
-
-                return DynamoSettlements(t)
-            case "policies":
-                from chalicelib.storage.policies import DynamoPolicies
-
-                return DynamoPolicies(t)
-            case "news":
-                from chalicelib.storage.news import DynamoNews
-
-                return DynamoNews(t)
-            case "audit":
-                from chalicelib.storage.audit import DynamoAudit
-
-                return DynamoAudit(t)
-            case "gifts":
-                from chalicelib.storage.gifts import DynamoGifts
-
-                return DynamoGifts(t)
-            case "cashouts":
-                from chalicelib.storage.cashout import DynamoCashouts
-
-                return DynamoCashouts(t)
-            case "keys":
-                from chalicelib.storage.keys import DynamoKeys
-
-                return DynamoKeys(t)
-        raise AttributeError(f"no repository called {name!r}")
-
-    return Repositories(t, build)
+    return Repositories(t, _builder(0, t, settings))
 
 
 def memory_repositories(settings: Settings) -> Repositories:
@@ -184,64 +169,4 @@ def memory_repositories(settings: Settings) -> Repositories:
     from chalicelib.storage.memory.table import MemoryTable
 
     t = MemoryTable()
-    shards = settings.settlement_shards
-
-    def build(name: str) -> object:
-        match name:
-            case "wallets":
-                from chalicelib.storage.memory.wallets import MemoryWallets
-
-                return MemoryWallets(t, shards)
-            case "responses":
-                from chalicelib.storage.memory.idempotency import MemoryResponses
-
-                return MemoryResponses(t)
-            case "payments" | "budgets":
-                from chalicelib.storage.memory.payments import MemoryBudgets, MemoryPayments
-
-                return MemoryPayments(t) if name == "payments" else MemoryBudgets(t)
-            case "merchants" | "catalogue":
-                from chalicelib.storage.memory.merchants import MemoryCatalogue, MemoryMerchants
-
-                return MemoryMerchants(t) if name == "merchants" else MemoryCatalogue(t)
-            case "orders":
-                from chalicelib.storage.memory.orders import MemoryOrders
-
-                return MemoryOrders(t)
-            case "campaigns" | "donations" | "tax_ids":
-                from chalicelib.storage.memory.donations import MemoryCampaigns, MemoryDonations, MemoryTaxIds
-
-                if name == "campaigns":
-                    return MemoryCampaigns(t)
-                return MemoryDonations(t, shards) if name == "donations" else MemoryTaxIds(t)
-            case "settlements":
-                from chalicelib.storage.memory.settlement import MemorySettlements
-
-                return MemorySettlements(t)
-            case "policies":
-                from chalicelib.storage.memory.policies import MemoryPolicies
-
-                return MemoryPolicies(t)
-            case "news":
-                from chalicelib.storage.memory.news import MemoryNews
-
-                return MemoryNews(t)
-            case "audit":
-                from chalicelib.storage.memory.audit import MemoryAudit
-
-                return MemoryAudit(t)
-            case "gifts":
-                from chalicelib.storage.memory.gifts import MemoryGifts
-
-                return MemoryGifts(t)
-            case "cashouts":
-                from chalicelib.storage.memory.cashout import MemoryCashouts
-
-                return MemoryCashouts(t)
-            case "keys":
-                from chalicelib.storage.memory.keys import MemoryKeys
-
-                return MemoryKeys(t)
-        raise AttributeError(f"no repository called {name!r}")
-
-    return Repositories(t, build)
+    return Repositories(t, _builder(1, t, settings))

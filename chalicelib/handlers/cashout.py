@@ -31,7 +31,7 @@ from chalicelib.domain.cashout import (
     return_payout,
     tallied,
 )
-from chalicelib.domain.errors import BankDeclined, BankUnavailable, NotFound
+from chalicelib.domain.errors import BankDeclined, BankUnavailable, Contention, NotFound
 from chalicelib.domain.months import kst_iso, month_of, previous_month
 from chalicelib.domain.ports.money import BankTransfer
 from chalicelib.domain.wallet import CHARGE_CANCELLED, ResidentMonth, Wallet
@@ -186,8 +186,8 @@ def pay_out(user_id: str, payout_id: str, pending: Payout | None = None) -> Payo
                                   "payment into your account, which completes by itself within minutes (or goes "
                                   "back to the wallet if the bank declines it); a retry with the same "
                                   "Idempotency-Key shows how it ended") from None
-        known = [pending] if pending is not None else []
-        payout = retrying(partial(_finish, user_id, payout_id, transfer, known), user_id)
+        written = _paid_as_written(pending) if pending is not None and transfer.approved else None
+        payout = written or retrying(partial(_finish, user_id, payout_id, transfer), user_id)
     if payout.status == PAYOUT_DECLINED:
         raise BankDeclined(f"the bank declined the payment into your account ({payout.reason}); "
                            "the money is back in the wallet")
@@ -204,20 +204,29 @@ def _read_payout(user_id: str, payout_id: str) -> Payout:
     return found.value
 
 
-def _finish(user_id: str, payout_id: str, transfer: BankTransfer, known: list[Payout]) -> Payout:
-    """Write the bank's answer: one transaction (a payout already finished by a racing retry is left as it is).
-    An approval of the payout the caller itself just wrote (`known`, taken on the first attempt) needs no read: the
-    write is conditioned on the version it was written at, and if a racing retry or the sweep finished it first,
-    the next attempt reads what they wrote."""
+def _paid_as_written(pending: Payout) -> Payout | None:
+    """The bank approved the payout the caller itself just wrote: recorded on the version it was written at, with
+    no read. None if a racing retry or the sweep finished it first (the condition failed): `_finish` reads then."""
+    try:
+        return _record_paid(pending)
+    except Contention:
+        return None
+
+
+def _record_paid(payout: Payout) -> Payout:
+    """The bank paid `payout`: one transaction, conditioned on the version it is at."""
+    r = composition.container().repos
+    done = paid(payout, now())
+    tx = r.store.tx()
+    r.cashouts.stage_payout(tx, done, payout.version)
+    tx.commit()
+    return done
+
+
+def _finish(user_id: str, payout_id: str, transfer: BankTransfer) -> Payout:
+    """Write the bank's answer: one transaction (a payout already finished by a racing retry is left as it is)."""
     r = composition.container().repos
     at = now()
-    if known and transfer.approved:
-        done = paid(known.pop(), at)
-        tx = r.store.tx()
-        r.cashouts.stage_payout(tx, done, done.version - 1)
-        tx.commit()
-        return done
-    known.clear()
     batch = r.store.batch()
     found = r.cashouts.want_payout(batch, user_id, payout_id)
     held = r.wallets.want(batch, user_id)
@@ -227,12 +236,9 @@ def _finish(user_id: str, payout_id: str, transfer: BankTransfer, known: list[Pa
         raise NotFound("no such payout")
     if payout.status != PAYOUT_PENDING:
         return payout
-    tx = r.store.tx()
     if transfer.approved:
-        done = paid(payout, at)
-        r.cashouts.stage_payout(tx, done, payout.version)
-        tx.commit()
-        return done
+        return _record_paid(payout)
+    tx = r.store.tx()
     wallet = _wallet(held.value)
     outcome = _declined(payout, wallet, at, transfer.reason or "declined")
     r.cashouts.stage_payout(tx, outcome.payout, payout.version)

@@ -10,6 +10,7 @@ lists every key.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -34,21 +35,20 @@ GSI2_KEYS = ("pk", "sk", "gsi2pk", "gsi2sk")
 TABLE_KEYS = ("pk", "sk")
 
 
-AREAS = ("audit", "cashout", "donations", "gifts", "idempotency", "keys", "merchants", "news", "orders", "payments",
-         "policies", "settlement", "tax_ids", "wallets")
-"""The storage modules that define item classes (each a `define(Item)`), by name: read only on demand."""
-
-
 def define_every_area() -> None:
-    """Define every area's item classes on every table of the process. Repositories define what they read when
-    they are built; this is the net under that: an item of an area this process has not used yet (a query of an
-    index partition that several areas share) is then decoded rather than refused."""
-    for name in AREAS:
-        module = importlib.import_module(f"chalicelib.storage.{name}")
+    """Define every area's item classes (each storage module's `define(Item)`) on every table of the process.
+    Repositories define what they read when they are built; this is the net under that: an item of an area this
+    process has not used yet, met by a batched read, is then decoded rather than refused."""
+    import chalicelib.storage as storage
+
+    for area in pkgutil.iter_modules(storage.__path__):
+        build = getattr(importlib.import_module(f"{storage.__name__}.{area.name}"), "define", None)
+        if area.ispkg or build is None:
+            continue
         with _DEFINING:
             tables = list(_TABLES)
         for table in tables:
-            table.define(module.define)
+            table.define(build)
 
 
 class _Entry(DiscriminatorAttribute):
